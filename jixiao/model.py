@@ -1,0 +1,334 @@
+"""The typed model of one report: what the parser returns and every output is built from.
+
+Plain dataclasses. Numbers are ``Decimal`` and always travel with the cell text they came
+from and the source line, so any figure on the site can be traced back to the file.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+# ---------------------------------------------------------------- source blocks
+
+
+@dataclass
+class Cell:
+    text: str  # raw text, continuation lines joined with "\n"
+    line: int  # first source line
+    line_end: int
+
+    @property
+    def clean(self) -> str:
+        return clean_text(self.text)
+
+
+@dataclass
+class Row:
+    cells: list[Cell]
+    line: int
+
+    @property
+    def texts(self) -> list[str]:
+        return [c.clean for c in self.cells]
+
+
+@dataclass
+class TableBlock:
+    rows: list[Row]
+    line_start: int
+    line_end: int
+    caption: list[str] = field(default_factory=list)  # 附件N / title paragraphs before it
+
+
+@dataclass
+class Paragraph:
+    text: str
+    line: int
+
+
+def clean_text(text: str) -> str:
+    """Cell text as a reader sees it: no line breaks, no padding (incl. U+3000)."""
+    return "".join(part.strip(" \t\u3000\xa0") for part in text.split("\n")).strip(" \t\u3000\xa0")
+
+
+# ---------------------------------------------------------------- values
+
+
+@dataclass
+class Value:
+    """One parsed cell or figure. ``text`` is always the original text."""
+
+    text: str
+    kind: str = "empty"  # empty | none (无) | dash (——) | number | text
+    number: Decimal | None = None
+    unit: str | None = None  # 万元, 元, %, 件, 人次, 个, 人 …
+    op: str | None = None  # ≥ ≤ > < =
+    qualifier: str | None = None  # 余 / 近 / 以上 / 以内 …
+    line: int | None = None
+
+    @property
+    def clean(self) -> str:
+        return clean_text(self.text)
+
+    @property
+    def is_plain_number(self) -> bool:
+        return self.kind == "number" and self.unit is None and self.op is None and self.qualifier is None
+
+    @property
+    def is_blank(self) -> bool:
+        return self.kind == "empty"
+
+
+# ---------------------------------------------------------------- report parts
+
+
+@dataclass
+class Section:
+    seq: int
+    level: int  # 0 = preamble, 1 = 一、, 2 = （一）, 3 = 1、/1., 4 = ①
+    number: str
+    heading: str
+    path: str
+    body: str
+    line_start: int
+    line_end: int
+    parent_seq: int | None = None
+
+
+@dataclass
+class Staffing:
+    authorized: Value
+    actual: Value
+    control_rate: Value
+    line: int
+
+
+@dataclass
+class ExpenseControl:
+    """A row of the 基础数据表 经费控制 block, or of a separate 三公 table."""
+
+    seq: int
+    source: str  # basic_data | three_public_table
+    label: str  # the cell as printed
+    item: str  # without numbering / 其中：
+    key: str | None  # vocabulary key (three_public_total, vehicles, project_total …)
+    group: str | None  # three_public | project | public_funds | basic | personnel | staffing | other
+    parent_item: str | None
+    prev_final: Value
+    budget: Value
+    final: Value
+    deviation: Value | None
+    line: int
+    placeholder: bool = False
+
+
+@dataclass
+class DetailRow:
+    """Expense detail tables (序号 / 支出项目 / 金额)."""
+
+    table_seq: int
+    seq: int
+    number: str
+    item: str
+    parent_item: str | None
+    amount: Value
+    line: int
+
+
+@dataclass
+class FundsRow:
+    label: str
+    key: str | None  # total | current_appropriation | carryover | other
+    initial_budget: Value
+    full_year_budget: Value
+    executed: Value
+    weight: Value
+    execution_rate: Value
+    score: Value
+    line: int
+
+
+@dataclass
+class NatureItem:
+    key: str  # general_public_budget | basic_expenditure | …
+    label: str
+    value: Value
+    line: int
+
+
+@dataclass
+class Indicator:
+    seq: int
+    level1: str
+    level2: str
+    level3: str
+    target: Value
+    actual: Value
+    weight: Value
+    score: Value
+    note: str
+    line: int
+    standard: str = ""  # 评价标准 (third-party tables)
+    extra: dict[str, str] = field(default_factory=dict)  # 指标性质, 度量单位 …
+    placeholder: bool = False  # nothing in target/actual/weight/score
+
+
+@dataclass
+class Evaluation:
+    seq: int
+    kind: str  # overall | project | third_party
+    title: str
+    project_name: str | None
+    unit_cell: str | None  # 预算部门名称 / 单位名称 cell
+    department: str | None  # 主管部门
+    implementer: str | None  # 实施单位
+    funds: list[FundsRow]
+    by_nature: list[NatureItem]
+    goal_expected: str
+    goal_actual: str
+    indicators: list[Indicator]
+    total_weight: Value
+    total_score: Value
+    line_start: int
+    line_end: int
+
+    @property
+    def funds_total(self) -> FundsRow | None:
+        return next((f for f in self.funds if f.key == "total"), self.funds[0] if self.funds else None)
+
+
+@dataclass
+class Issue:
+    """A warning from the parser (not a finding about the report's content)."""
+
+    line: int
+    code: str
+    message: str
+
+
+@dataclass
+class Finding:
+    """A check on the report's content (arithmetic, claims, disclosure). See jixiao.checks."""
+
+    rule: str
+    severity: str  # 错误 | 疑点 | 提示
+    message: str  # Chinese, for readers
+    expected: str | None
+    actual: str | None
+    line: int | None
+    lines: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Unparsed:
+    line: int
+    text: str
+    reason: str
+
+
+@dataclass
+class GenericTable:
+    seq: int
+    caption: str
+    rows: list[list[str]]
+    lines: list[list[int]]
+    line_start: int
+    line_end: int
+    kind: str = "generic"  # what the recogniser made of it (basic_data, evaluation, …)
+    money_unit: str = "万元"
+
+
+@dataclass
+class Report:
+    report_id: str
+    source_file: str
+    source_sha256: str
+    source_format: str  # tika-text | docx
+    encoding: str
+    title: str
+    unit_name: str | None
+    fiscal_year: int | None
+    province: str | None
+    city: str | None
+    county: str | None
+    division_code: str | None
+    admin_level: str | None
+    report_kind: str  # 自评报告 | 第三方评价报告
+    evaluator: str | None
+    stated_score: Value
+    sections: list[Section]
+    staffing: Staffing | None
+    expense_controls: list[ExpenseControl]
+    details: list[DetailRow]
+    evaluations: list[Evaluation]
+    tables: list[GenericTable]
+    warnings: list[Issue]
+    unparsed: list[Unparsed]
+    artefacts: dict[str, int]
+    line_counts: dict[str, int]  # how every non-blank source line was accounted for
+    identity_lines: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def overall(self) -> Evaluation | None:
+        return next((e for e in self.evaluations if e.kind == "overall"), None)
+
+    @property
+    def total_score(self) -> Value | None:
+        ev = self.overall
+        return ev.total_score if ev else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_jsonable(self)
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Dataclasses → dicts, Decimals → strings (exact), keeping key order."""
+    if dataclasses.is_dataclass(obj):
+        return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, Decimal):
+        return str(obj)
+    if isinstance(obj, dict):
+        return {k: to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    return obj
+
+
+def from_jsonable(cls: Any, data: Any) -> Any:
+    """The inverse of :func:`to_jsonable` for the model's own classes (used by the cache)."""
+    import typing
+
+    if data is None:
+        return None
+    if dataclasses.is_dataclass(cls):
+        hints = typing.get_type_hints(cls)
+        kwargs = {}
+        for f in dataclasses.fields(cls):
+            if f.name in data:
+                kwargs[f.name] = _convert(hints[f.name], data[f.name])
+        return cls(**kwargs)
+    return data
+
+
+def _convert(tp: Any, value: Any) -> Any:
+    import types
+    import typing
+
+    if value is None:
+        return None
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        non_none = [a for a in args if a is not type(None)]
+        return _convert(non_none[0], value) if non_none else value
+    if origin is list:
+        return [_convert(args[0], v) for v in value]
+    if origin is dict:
+        return {k: _convert(args[1], v) for k, v in value.items()}
+    if tp is Decimal:
+        return Decimal(value)
+    if dataclasses.is_dataclass(tp):
+        return from_jsonable(tp, value)
+    return value

@@ -1,0 +1,289 @@
+"""Parse one report into the :class:`~jixiao.model.Report` model.
+
+``parse_text`` and ``parse_docx_bytes`` are pure (text or bytes in, model out);
+``parse_file`` reads a file. Both readers produce the same block stream, so a .docx and its
+Tika text give the same model.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from pathlib import Path
+
+from ..errors import ReportError
+from ..model import (
+    GenericTable,
+    Issue,
+    Paragraph,
+    Report,
+    TableBlock,
+    Unparsed,
+    Value,
+    clean_text,
+)
+from . import identity as ident
+from . import tables as tb
+from .decode import decode
+from .sections import build_sections, numbering
+from .tika import Blocks, read_tika
+
+_ATTACHMENT = re.compile(r"^(附件|附表)\s*[0-9０-９一二三四五六七八九十]*\s*[：:]?\s*$")
+_NOTE = re.compile(r"^(说明|填表人|填报人|备注|注|填报日期|单位负责人)\s*[：:]")
+_DATE = re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$")
+_COVER = re.compile(r"^[（(]\s*此页为封面\s*[）)]$")
+DOCX_MAGIC = b"PK\x03\x04"
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def parse_file(path: str | Path) -> Report:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ReportError(f"cannot read the file: {exc.strerror or exc}", None, str(path)) from None
+    try:
+        if path.suffix.lower() == ".docx":
+            return parse_docx_bytes(data, source=str(path))
+        return parse_bytes(data, source=str(path))
+    except ReportError as exc:
+        raise exc.with_source(str(path)) from None
+
+
+def parse_bytes(data: bytes, source: str = "<input>") -> Report:
+    text, encoding = decode(data)
+    return parse_text(text, source=source, sha256=sha256_bytes(data), encoding=encoding)
+
+
+def parse_docx_bytes(data: bytes, source: str = "<input>") -> Report:
+    from .docx import read_docx
+
+    blocks = read_docx(data)
+    return parse_blocks(blocks, source=source, sha256=sha256_bytes(data), encoding="docx", source_format="docx")
+
+
+def parse_text(text: str, source: str = "<input>", sha256: str | None = None, encoding: str = "utf-8") -> Report:
+    if sha256 is None:
+        sha256 = sha256_bytes(text.encode("utf-8"))
+    return parse_blocks(read_tika(text), source=source, sha256=sha256, encoding=encoding, source_format="tika-text")
+
+
+# ---------------------------------------------------------------------------
+
+
+def _is_caption(text: str, closer_is_caption: bool) -> bool:
+    t = text.strip()
+    if _ATTACHMENT.match(t):
+        return True
+    if len(t) <= 60 and re.search(r"表\s*[（(]?[^（(）)]{0,10}[）)]?\s*$", t) and not re.search(r"[。；;]", t):
+        return True
+    # A title broken over two lines: '…2022年度部门整体支出' / '绩效评价基础数据表'.
+    return closer_is_caption and len(t) <= 40 and not re.search(r"[。；;：:，,]", t) and not t[:1].isdigit()
+
+
+def _roles(blocks: list[Paragraph | TableBlock]) -> dict[int, str]:
+    """Role of each paragraph (by block index): caption, note, title, identity, artefact, narrative."""
+    roles: dict[int, str] = {}
+    for t, b in enumerate(blocks):
+        if not isinstance(b, TableBlock):
+            continue
+        k, closer = t - 1, False
+        caption: list[str] = []
+        while k >= 0 and isinstance(blocks[k], Paragraph) and k not in roles and _is_caption(blocks[k].text, closer):
+            roles[k] = "caption"
+            caption.insert(0, blocks[k].text)
+            closer = True
+            k -= 1
+            if _ATTACHMENT.match(caption[0].strip()):
+                break  # '附件2' opens the caption; what is above it is the narrative
+        b.caption = caption
+        k = t + 1
+        while k < len(blocks) and isinstance(blocks[k], Paragraph) and _NOTE.match(blocks[k].text):
+            roles[k] = "note"
+            k += 1
+    paras = [(i, b) for i, b in enumerate(blocks) if isinstance(b, Paragraph) and i not in roles]
+    texts = [b.text for _, b in paras]
+    for n, (i, b) in enumerate(paras):
+        t = b.text
+        if ident.TITLE_WORDS.search(t) and len(t) <= 60 and not numbering(t):
+            roles[i] = "title"
+            if n > 0 and paras[n - 1][0] not in roles and ident.title_from(texts[n - 1:n + 1]) == (texts[n - 1] + t, 0):
+                roles[paras[n - 1][0]] = "title"
+        elif ident.UNIT_LINE.match(t):
+            roles[i] = "identity"
+        elif _DATE.match(t) or _COVER.match(t):
+            roles[i] = "artefact"
+    for i, b in enumerate(blocks):
+        if isinstance(b, Paragraph) and i not in roles:
+            roles[i] = "narrative"
+    return roles
+
+
+def parse_blocks(bl: Blocks, source: str, sha256: str, encoding: str, source_format: str) -> Report:
+    blocks = bl.blocks
+    if not blocks:
+        raise ReportError("no text in the file (only blank lines or markup)", 1)
+    roles = _roles(blocks)
+    paragraphs = [b for b in blocks if isinstance(b, Paragraph)]
+    narrative = [b for i, b in enumerate(blocks) if isinstance(b, Paragraph) and roles[i] == "narrative"]
+    titles = [b for i, b in enumerate(blocks) if isinstance(b, Paragraph) and roles[i] == "title"]
+    warnings: list[Issue] = []
+
+    # --- tables
+    report_tables: list[GenericTable] = []
+    staffing = None
+    expense_controls = []
+    details = []
+    evaluations = []
+    table_blocks = [b for b in blocks if isinstance(b, TableBlock)]
+    for seq, tbk in enumerate(table_blocks, 1):
+        kind = tb.classify(tbk)
+        if kind == "basic_data":
+            res = tb.parse_basic_data(tbk, start_seq=len(expense_controls))
+            staffing = staffing or res.staffing
+        elif kind in ("evaluation", "third_party"):
+            res = tb.parse_evaluation(tbk, seq=len(evaluations) + 1, third_party=kind == "third_party")
+            evaluations.append(res.evaluation)
+        elif kind == "three_public":
+            res = tb.parse_three_public(tbk, start_seq=len(expense_controls))
+        elif kind == "detail":
+            res = tb.parse_detail(tbk, table_seq=seq)
+            details.extend(res.details)
+        else:
+            res = tb.TableResult("generic")
+            warnings.append(Issue(tbk.line_start, "unknown_table",
+                                  f"未识别的表格（{len(tbk.rows)} 行），按单元格原样保留"))
+        for ec in res.expense_controls:
+            ec_unit = res.money_unit
+            if ec_unit != "万元":
+                warnings.append(Issue(ec.line, "money_in_yuan", "金额单位为元，发布时换算为万元"))
+                break
+        expense_controls.extend(res.expense_controls)
+        warnings.extend(res.warnings)
+        report_tables.append(GenericTable(
+            seq=seq, caption=" ".join(tbk.caption),
+            rows=[[c.clean for c in r.cells] for r in tbk.rows],
+            lines=[[c.line for c in r.cells] for r in tbk.rows],
+            line_start=tbk.line_start, line_end=tbk.line_end, kind=kind, money_unit=res.money_unit,
+        ))
+    _check_truncated(table_blocks, bl.n_lines, warnings)
+
+    # --- narrative
+    sections = build_sections(narrative)
+
+    # --- identity
+    title_text = ""
+    if titles:
+        # The first title block; a cover page may repeat it.
+        first = titles[0].line
+        run = [p for p in titles if p.line - first <= 3]
+        title_text = "".join(p.text for p in run)
+    unit_name = None
+    identity_lines: dict[str, int] = {}
+    for i, b in enumerate(blocks):
+        if isinstance(b, Paragraph) and roles[i] == "identity":
+            m = ident.UNIT_LINE.match(b.text)
+            name = re.sub(r"[（(]\s*盖章\s*[）)]", "", clean_text(m.group("name"))).strip() if m else ""
+            if name and not unit_name:
+                unit_name, identity_lines["unit_name"] = name, b.line
+    overall = next((e for e in evaluations if e.kind == "overall"), None)
+    if not unit_name and overall and overall.unit_cell:
+        unit_name, identity_lines["unit_name"] = overall.unit_cell, overall.line_start
+    if not unit_name and title_text:
+        unit_name = ident.unit_from_title(title_text)
+        if unit_name and titles:
+            identity_lines["unit_name"] = titles[0].line
+    if not unit_name:
+        warnings.append(Issue(1, "no_unit", "未找到单位名称"))
+
+    year = ident.year_from(title_text) if title_text else None
+    if year is None:
+        for tbk in table_blocks:
+            y = ident.year_from(" ".join(tbk.caption))
+            if y:
+                year = y
+                break
+    if year is None:
+        years = [int(m) for tbk in table_blocks for r in tbk.rows[:6] for c in r.cells
+                 for m in re.findall(r"(20\d{2})年(?:决算数|实际在职人数)", c.clean)]
+        year = max(years) if years else None
+    if year is None:
+        year = ident.most_common_year([p.text for p in narrative])
+    if year is None:
+        warnings.append(Issue(1, "no_year", "未找到年度"))
+
+    region = ident.find_region(unit_name or "", title_text, *(p.text for p in narrative[:20]))
+    narrative_texts = [p.text for p in narrative]
+    evaluator = ident.evaluator_in(narrative_texts[:40])
+    third = any(e.kind == "third_party" for e in evaluations)
+    if evaluator or third or (title_text and "评价报告" in title_text and "自评" not in title_text):
+        kind = "第三方评价报告"
+    else:
+        kind = "自评报告"
+    stated = ident.stated_score([(p.text, p.line) for p in narrative])
+
+    report_id = make_report_id(year, unit_name, kind, sha256)
+
+    # --- accounting: every source line ends up somewhere, and we can say where.
+    fate: dict[int, str] = {}
+    for tbk in table_blocks:
+        for r in tbk.rows:
+            for c in r.cells:
+                for ln in range(c.line, c.line_end + 1):
+                    fate[ln] = "cell"
+    heading_lines = {s.line_start for s in sections if s.level > 0}
+    for i, b in enumerate(blocks):
+        if isinstance(b, Paragraph):
+            role = roles[i]
+            if role == "narrative":
+                role = "heading" if b.line in heading_lines else "body"
+            fate[b.line] = {"caption": "table_caption", "note": "table_note"}.get(role, role)
+    for ln in bl.artefact_lines:
+        fate[ln] = "artefact"
+    unparsed: list[Unparsed] = []
+    counts: Counter = Counter()
+    for ln in range(1, bl.n_lines + 1):
+        f = fate.get(ln)
+        if f is None:
+            text = bl.lines[ln - 1] if bl.lines else ""
+            if clean_text(text) == "":
+                f = "blank"
+            else:
+                f = "unparsed"
+                unparsed.append(Unparsed(ln, text, "the reader placed this line in no block"))
+        counts[f] += 1
+
+    return Report(
+        report_id=report_id, source_file=Path(source).name, source_sha256=sha256, source_format=source_format,
+        encoding=encoding, title=title_text, unit_name=unit_name, fiscal_year=year,
+        province=region.province, city=region.city, county=region.county, division_code=region.code,
+        admin_level=region.admin_level, report_kind=kind, evaluator=evaluator, stated_score=stated,
+        sections=sections, staffing=staffing, expense_controls=expense_controls, details=details,
+        evaluations=evaluations, tables=report_tables, warnings=warnings, unparsed=unparsed,
+        artefacts=dict(bl.artefacts), line_counts=dict(counts), identity_lines=identity_lines,
+    )
+
+
+def make_report_id(year: int | None, unit: str | None, kind: str, sha256: str) -> str:
+    """Stable and readable: '2024-岳阳市司法局', '2022-邵阳市北塔区司法局-第三方'."""
+    unit_part = re.sub(r"[\s/\\?#%&]+", "", unit or "") or f"未知单位{sha256[:8]}"
+    rid = f"{year or '未知年度'}-{unit_part}"
+    if kind == "第三方评价报告":
+        rid += "-第三方"
+    return rid
+
+
+def _check_truncated(tables: list[TableBlock], n_lines: int, warnings: list[Issue]) -> None:
+    """A file that ends inside a table row (fewer cells than the row before) was cut off."""
+    if not tables:
+        return
+    last = tables[-1]
+    if last.line_end < n_lines - 3 or len(last.rows) < 2:
+        return
+    if len(last.rows[-1].cells) < len(last.rows[-2].cells):
+        warnings.append(Issue(last.rows[-1].line, "truncated_table",
+                              f"文件在表格行中间结束（该行 {len(last.rows[-1].cells)} 个单元格，上一行 "
+                              f"{len(last.rows[-2].cells)} 个）：文件可能不完整"))

