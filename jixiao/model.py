@@ -122,6 +122,7 @@ class ExpenseControl:
     deviation: Value | None
     line: int
     placeholder: bool = False
+    money_unit: str = "万元"  # as printed; outputs convert 元 → 万元
 
 
 @dataclass
@@ -135,6 +136,7 @@ class DetailRow:
     parent_item: str | None
     amount: Value
     line: int
+    money_unit: str = "万元"
 
 
 @dataclass
@@ -193,6 +195,7 @@ class Evaluation:
     total_score: Value
     line_start: int
     line_end: int
+    money_unit: str = "万元"  # of the funds block and by_nature items
 
     @property
     def funds_total(self) -> FundsRow | None:

@@ -156,11 +156,10 @@ def parse_blocks(bl: Blocks, source: str, sha256: str, encoding: str, source_for
             res = tb.TableResult("generic")
             warnings.append(Issue(tbk.line_start, "unknown_table",
                                   f"未识别的表格（{len(tbk.rows)} 行），按单元格原样保留"))
-        for ec in res.expense_controls:
-            ec_unit = res.money_unit
-            if ec_unit != "万元":
-                warnings.append(Issue(ec.line, "money_in_yuan", "金额单位为元，发布时换算为万元"))
-                break
+        for row in [*res.expense_controls, *res.details, *([res.evaluation] if res.evaluation else [])]:
+            row.money_unit = res.money_unit
+        if res.money_unit != "万元":
+            warnings.append(Issue(tbk.line_start, "money_in_yuan", "金额单位为元，发布时换算为万元"))
         expense_controls.extend(res.expense_controls)
         warnings.extend(res.warnings)
         report_tables.append(GenericTable(
