@@ -32,6 +32,9 @@ _ATTACHMENT = re.compile(r"^(附件|附表)\s*[0-9０-９一二三四五六七�
 _NOTE = re.compile(r"^(说明|填表人|填报人|备注|注|填报日期|单位负责人)\s*[：:]")
 _DATE = re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$")
 _COVER = re.compile(r"^[（(]\s*此页为封面\s*[）)]$")
+# Web-portal front matter printed before the title.
+_FRONT = re.compile(r"^(索引号|发布日期|发布时间|发布机构|发文机关|信息来源|来源|文号|生效日期|主题分类|公开方式|公开范围|"
+                    r"浏览次数|字号|分类|成文日期|有效性)\s*[：:]")
 DOCX_MAGIC = b"PK\x03\x04"
 
 
@@ -80,6 +83,8 @@ def _is_caption(text: str, closer_is_caption: bool) -> bool:
         return True
     if len(t) <= 60 and re.search(r"表\s*[（(]?[^（(）)]{0,10}[）)]?\s*$", t) and not re.search(r"[。；;]", t):
         return True
+    if re.match(r"^(金额)?单位\s*[：:]\s*(万元|元|人|个)\s*$", t):
+        return True
     # A title broken over two lines: '…2022年度部门整体支出' / '绩效评价基础数据表'.
     return closer_is_caption and len(t) <= 40 and not re.search(r"[。；;：:，,]", t) and not t[:1].isdigit()
 
@@ -108,7 +113,9 @@ def _roles(blocks: list[Paragraph | TableBlock]) -> dict[int, str]:
     texts = [b.text for _, b in paras]
     for n, (i, b) in enumerate(paras):
         t = b.text
-        if ident.TITLE_WORDS.search(t) and len(t) <= 60 and not numbering(t):
+        if _FRONT.match(t) and n < 8:
+            roles[i] = "front_matter"
+        elif ident.TITLE_WORDS.search(t) and len(t) <= 60 and not numbering(t):
             roles[i] = "title"
             if n > 0 and paras[n - 1][0] not in roles and ident.title_from(texts[n - 1:n + 1]) == (texts[n - 1] + t, 0):
                 roles[paras[n - 1][0]] = "title"

@@ -469,6 +469,16 @@ def _indicator(row: Row, cols: dict[int, str], header_len: int, seq: int, warnin
         note=text("note"), line=row.line, standard=text("standard"),
         extra={k: text(k) for k in ("nature", "measure_unit") if k in got},
     )
+    # Forms with 指标性质 (≥ / ≤ / =) and 度量单位 columns: fold them into the figures.
+    op = {"≥": "≥", ">=": "≥", "≤": "≤", "<=": "≤", "=": "=", "＝": "=", ">": ">", "<": "<", "＞": ">", "＜": "<"}.get(
+        ind.extra.get("nature", "").strip())
+    unit = ind.extra.get("measure_unit", "").strip() or None
+    for v in (ind.target, ind.actual):
+        if v.kind == "number":
+            if op and v is ind.target and v.op is None:
+                v.op = op
+            if unit and v.unit is None:
+                v.unit = unit
     ind.placeholder = all(v.is_blank for v in (ind.target, ind.actual, ind.weight, ind.score))
     if not ind.placeholder:
         shifted = [k for k in ("weight", "score") if getattr(ind, k).kind == "text"]

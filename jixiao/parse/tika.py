@@ -153,7 +153,9 @@ def merge_split_rows(raw: list[list[Cell]]) -> list[list[Cell]]:
     A blank line is either the end of a row or an empty paragraph in a cell. The second kind
     leaves a row fragment that starts with a filled cell (a vertically merged cell would
     give an empty one) and that, together with the fragment before it, has exactly the
-    table's full width; both fragments are shorter than it.
+    table's full width; both fragments are shorter than it. The fragment before it is a
+    lone label cell (绩效指标) or starts in a merged column (empty first cell): a complete
+    label/value row such as [预算部门名称, X] is never the first half of a row.
     """
     if not raw:
         return raw
@@ -169,6 +171,7 @@ def merge_split_rows(raw: list[list[Cell]]) -> list[list[Cell]]:
             and len(nxt) < width
             and len(cur) + len(nxt) == width
             and clean_text(nxt[0].text) != ""
+            and (len(cur) == 1 or clean_text(cur[0].text) == "")
         ):
             merged.append(cur + nxt)
             k += 2
