@@ -56,7 +56,7 @@ def money_unit_of(table: TableBlock) -> str:
 
 def classify(table: TableBlock) -> str:
     """Recognise a table by its headers and row labels."""
-    ind_hdr = fund_hdr = third = basic = staffing = detail = three = False
+    ind_hdr = fund_hdr = third = basic = staffing = detail = three = basic_header = False
     for row in table.rows:
         ik = set(_keys(row, "indicator_columns"))
         if "level1" in ik and ({"target", "actual"} & ik):
@@ -76,8 +76,10 @@ def classify(table: TableBlock) -> str:
         if labels and "三公" in labels[0] and any(vocab.lookup("three_public_columns", c.text) == "deviation" for c in row.cells):
             three = True
         bk = [vocab.lookup("basic_data_columns", c.text) for c in row.cells]
-        if sum(1 for k in bk if k) >= 3 and any(vocab.lookup("expense_items", r.cells[0].text) for r in table.rows):
-            basic = True
+        if sum(1 for k in bk if k) >= 3:
+            basic_header = True
+    if basic_header and any(vocab.lookup("expense_items", r.cells[0].text) for r in table.rows):
+        basic = True
     if third:
         return "third_party"
     if ind_hdr or fund_hdr:

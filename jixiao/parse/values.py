@@ -29,6 +29,47 @@ NUMBER_RE = re.compile(
 )
 
 
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+_CN_BIG = {"万": 10_000, "亿": 100_000_000}
+CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九十百千万亿]+")
+
+
+def chinese_numeral(text: str) -> int | None:
+    """一万 → 10000, 三百二十 → 320, 十五 → 15; None when it is not a numeral."""
+    total, section, digit = 0, 0, None
+    for ch in text:
+        if ch in _CN_DIGITS:
+            digit = _CN_DIGITS[ch]
+        elif ch in _CN_UNITS:
+            section += (1 if digit is None else digit) * _CN_UNITS[ch]
+            digit = None
+        elif ch in _CN_BIG:
+            total += (section + (digit or 0)) * _CN_BIG[ch]
+            section, digit = 0, None
+        else:
+            return None
+    return total + section + (digit or 0)
+
+
+def _replace_chinese_numeral(s: str) -> str:
+    """'近一万二千余人次' → '近12000余人次' when the numeral is the figure of the cell."""
+    cn = CN_NUMBER.search(s)
+    if not cn:
+        return s
+    prefix, word = s[:cn.start()], cn.group(0)
+    if prefix and not re.fullmatch(rf"(?:{_OP_RE})?\s*(?:近|约)?", prefix):
+        return s
+    if word.endswith("万") and s[cn.end():cn.end() + 1] == "元":
+        word = word[:-1]  # 五十万元: the unit is 万元
+    if len(word) == 1 and word in "一二两零〇" and s[cn.start() + 1:] != "" and not s[cn.start() + 1:].startswith(("万", "千")):
+        return s  # 一级指标, 二级: not a figure
+    n = chinese_numeral(word)
+    if n is None or (n == 0 and word not in ("零", "〇")):
+        return s
+    return prefix + str(n) + s[cn.start() + len(word):]
+
+
 def normalise_digits(text: str) -> str:
     """Full-width digits and thousands separators → plain ASCII figures."""
     t = text.translate(_FULLWIDTH)
@@ -44,7 +85,8 @@ def parse_value(text: str | None, line: int | None = None) -> Value:
         return Value(raw, "none", line=line)
     if s in _DASHES:
         return Value(raw, "dash", line=line)
-    m = NUMBER_RE.match(normalise_digits(s))
+    digits = _replace_chinese_numeral(normalise_digits(s))
+    m = NUMBER_RE.match(digits)
     if m:
         try:
             num = Decimal(m.group("num"))
