@@ -40,6 +40,108 @@ def parse(file: str, as_json: bool) -> None:
     click.echo(summary(report))
 
 
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8001, show_default=True, type=int, help="Port to listen on.")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,
+              help="Database to serve (default build/jixiao.db).")
+def serve(host: str, port: int, db_path: str | None) -> None:
+    """Serve the site with Datasette (immutable database, CORS on).
+
+    Uses metadata.yml, datasette.yml, plugins/, templates/ and static/ from the
+    current directory, and writes build/inspect-data.json when it is missing.
+
+    \b
+    Example:
+        jixiao serve            # http://127.0.0.1:8001/
+    """
+    from pathlib import Path
+
+    from .serve import Site, serve as run
+
+    site = Site(db_path=Path(db_path) if db_path else None)
+    try:
+        run(site, host=host, port=port)
+    except FileNotFoundError as exc:
+        raise click.ClickException(str(exc))
+
+
+@cli.command()
+@click.argument("reports", nargs=-1, type=click.Path())
+@click.option("--out", default="build/jixiao.db", show_default=True, type=click.Path(dir_okay=False),
+              help="SQLite database to write.")
+@click.option("--packages", default="datapackages", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for the Frictionless data packages.")
+@click.option("--workers", type=int, default=None, help="Parser processes (default: all cores).")
+@click.option("--cache/--no-cache", default=True, show_default=True, help="Reuse parsed models from build/cache/.")
+def build(reports: tuple[str, ...], out: str, packages: str, workers: int | None, cache: bool) -> None:
+    """Build the database and the data packages from REPORTS (files or folders; default reports/).
+
+    A file that cannot be built is logged and listed in build_errors; the build goes on.
+    Exits non-zero only when no report could be built.
+
+    \b
+    Example:
+        jixiao build
+        jixiao build reports/ more/ --out build/jixiao.db --packages datapackages/
+    """
+    from pathlib import Path
+
+    from .build import NothingBuilt, build as run, summary
+
+    cache_dir = Path(out).parent / "cache" if cache else None
+    try:
+        result = run(reports or ("reports",), out=out, packages=packages, workers=workers, cache_dir=cache_dir,
+                     log=lambda msg: click.echo(msg, err=True))
+    except NothingBuilt as exc:
+        raise click.ClickException(str(exc))
+    click.echo(summary(result), err=True)
+
+
+@cli.command()
+@click.option("--packages", default="datapackages", show_default=True, type=click.Path(file_okay=False))
+@click.option("--db", "db_path", default="build/jixiao.db", show_default=True, type=click.Path(dir_okay=False))
+def validate(packages: str, db_path: str) -> None:
+    """Validate every data package (Frictionless) and check the database against them.
+
+    \b
+    Example:
+        jixiao validate
+    """
+    from .validate import validate as run
+
+    result = run(packages, db_path)
+    click.echo(result.text())
+    if not result.ok:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--check", is_flag=True, help="Fail if metadata.yml differs from what the schema generates.")
+@click.option("--path", default="metadata.yml", show_default=True, type=click.Path(dir_okay=False))
+def metadata(check: bool, path: str) -> None:
+    """Write metadata.yml (Datasette descriptions) from jixiao/schema.py.
+
+    \b
+    Example:
+        jixiao metadata          # regenerate
+        jixiao metadata --check  # CI: is the committed file current?
+    """
+    from pathlib import Path
+
+    from .schema import metadata_yaml
+
+    text = metadata_yaml()
+    target = Path(path)
+    if check:
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            raise click.ClickException(f"{path} is stale: run `jixiao metadata`")
+        click.echo(f"{path} is current")
+        return
+    target.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {path}")
+
+
 def summary(r) -> str:
     lines = [
         f"report_id   {r.report_id}",

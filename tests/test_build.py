@@ -1,0 +1,154 @@
+"""jixiao build: counts equal the model, real values, bad files, duplicates, cache, atomic writes."""
+from __future__ import annotations
+
+import shutil
+from decimal import Decimal
+
+import pytest
+import sqlite_utils
+from click.testing import CliRunner
+
+from jixiao import rows
+from jixiao.build import NothingBuilt, build
+from jixiao.cli import cli
+from jixiao.model import Value
+from jixiao.parse import parse_file
+
+from .conftest import REPORTS
+
+SAMPLES = sorted(REPORTS.glob("*.txt"))
+
+
+def model_counts(report) -> dict[str, int]:
+    evs = report.evaluations
+    return {
+        "sections": len(report.sections),
+        "staffing": 1 if report.staffing else 0,
+        "expense_controls": len(report.expense_controls),
+        "details": len(report.details),
+        "evaluations": len(evs),
+        "funds": sum(len(e.funds) for e in evs),
+        "by_nature": sum(len(e.by_nature) for e in evs),
+        "indicators": sum(len(e.indicators) for e in evs),
+        "warnings": len(report.warnings),
+        "unparsed": len(report.unparsed),
+        "source_tables": len(report.tables),
+        "table_cells": sum(len(row) for t in report.tables for row in t.rows),
+    }
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name)
+def test_db_row_counts_equal_the_model(built, path):
+    report = parse_file(path)
+    db = sqlite_utils.Database(built.db)
+    for name, expected in model_counts(report).items():
+        n = db.execute(f"select count(*) from [{name}] where report_id = ?", [report.report_id]).fetchone()[0]
+        assert n == expected, name
+
+
+def test_summary_counts(built):
+    r = built.result
+    assert len(r.reports) == len(SAMPLES) == 5
+    assert r.errors == [] and r.duplicates == 0
+    db = sqlite_utils.Database(built.db)
+    assert {t: db[t].count for t in r.counts} == r.counts
+
+
+def test_real_values_from_the_samples(built):
+    db = sqlite_utils.Database(built.db)
+    row = next(db.query("select * from report_summary where report_id = '2024-岳阳市司法局'"))
+    assert row["unit_name"] == "岳阳市司法局" and row["fiscal_year"] == 2024 and row["county"] is None
+    assert (row["initial_budget"], row["full_year_budget"], row["executed"]) == (2048.27, 2754.61, 2572.48)
+    assert row["execution_rate"] == 93.38  # percent, not 0.9338
+    assert (row["three_public_prev_final"], row["three_public_final"]) == (33.7, 24.79)
+    assert row["three_public_change"] == -8.91
+    assert (row["staff_authorized"], row["staff_actual"], row["staff_control_rate"]) == (81, 76, 93.83)
+    assert (row["total_score"], row["stated_score"]) == (99.34, 99)
+    ec = db["expense_controls"].get(("2024-岳阳市司法局", 1))
+    assert (ec["item"], ec["prev_final_text"], ec["line"]) == ("三公经费", "33.7", 86)
+    # the third-party report: 三公 change comes from its 基础数据表, not from the separate 三公 table
+    tp = next(db.query("select * from report_summary where report_id = '2022-邵阳市北塔区司法局-第三方'"))
+    assert (tp["three_public_prev_final"], tp["three_public_final"], tp["project_tables"]) == (0.21, 0.89, 1)
+
+
+def test_money_is_converted_from_yuan_and_keeps_its_text():
+    v = Value("25,000.00", "number", Decimal("25000.00"))
+    assert rows.money(v, "元") == Decimal("2.5")
+    assert rows.money(v, "万元") == Decimal("25000.00")
+    assert rows.money(Value("3万元", "number", Decimal("3"), unit="万元"), "元") == Decimal("3")
+    assert rows.money(Value("93.38%", "number", Decimal("93.38"), unit="%")) is None
+    assert rows.money(Value("——", "dash")) is None
+    assert rows.money_cols("budget", v, "元") == {"budget": Decimal("2.5"), "budget_text": "25,000.00"}
+
+
+def test_bad_file_goes_to_build_errors(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    shutil.copy(SAMPLES[1], src / SAMPLES[1].name)
+    (src / "bad.docx").write_bytes(b"this is not a zip file")
+    (src / ".hidden.txt").write_text("skipped", encoding="utf-8")
+    result = build([src], out=tmp_path / "o" / "j.db", packages=tmp_path / "o" / "dp", cache_dir=None,
+                   workers=1, progress=False)
+    assert len(result.reports) == 1 and len(result.errors) == 1
+    db = sqlite_utils.Database(tmp_path / "o" / "j.db")
+    [err] = list(db["build_errors"].rows)
+    assert err["source_file"].endswith("bad.docx") and err["error"]
+    assert any("bad.docx" in line and "error" in line for line in result.log)
+    assert (tmp_path / "o" / "build.log").read_text(encoding="utf-8").count("bad.docx") == 1
+
+
+def test_exit_non_zero_only_when_nothing_built(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"\x00\x01\x02 not a report")
+    with pytest.raises(NothingBuilt):
+        build([bad], out=tmp_path / "j.db", packages=tmp_path / "dp", cache_dir=None, workers=1, progress=False)
+    assert not (tmp_path / "j.db").exists()
+    res = CliRunner().invoke(cli, ["build", str(bad), "--out", str(tmp_path / "j.db"),
+                                   "--packages", str(tmp_path / "dp"), "--no-cache"])
+    assert res.exit_code != 0 and "no report could be built" in res.output
+    res = CliRunner().invoke(cli, ["build", str(bad), str(SAMPLES[0]), "--out", str(tmp_path / "j.db"),
+                                   "--packages", str(tmp_path / "dp"), "--no-cache", "--workers", "1"])
+    assert res.exit_code == 0, res.output
+    assert "reports   1 built" in res.output and "errors 1" in res.output
+
+
+def test_duplicates(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    shutil.copy(SAMPLES[0], src / "a.txt")
+    shutil.copy(SAMPLES[0], src / "b.txt")  # same bytes: built once
+    (src / "c.txt").write_bytes(SAMPLES[0].read_bytes() + "\n（补充说明）\n".encode())  # same report_id
+    result = build([src], out=tmp_path / "j.db", packages=tmp_path / "dp", cache_dir=None, workers=1,
+                   progress=False)
+    assert result.duplicates == 1
+    assert [r.report_id for r in result.reports] == ["2024-岳阳市司法局", "2024-岳阳市司法局-2"]
+    assert [r.source_file for r in result.reports] == ["a.txt", "c.txt"]
+    assert sorted(p.name for p in (tmp_path / "dp").iterdir()) == ["2024-岳阳市司法局", "2024-岳阳市司法局-2", "jixiao"]
+
+
+def test_incremental_build_parses_nothing_the_second_time(tmp_path):
+    kw = dict(out=tmp_path / "j.db", packages=tmp_path / "dp", cache_dir=tmp_path / "cache", workers=2,
+              progress=False)
+    first = build([REPORTS], **kw)
+    assert (first.parsed, first.cached) == (5, 0)
+    second = build([REPORTS], **kw)
+    assert (second.parsed, second.cached) == (0, 5)
+    assert second.counts == first.counts
+    assert [r.to_dict() for r in second.reports] == [r.to_dict() for r in first.reports]
+
+
+def test_a_failed_write_leaves_the_previous_outputs(tmp_path, monkeypatch):
+    import jixiao.database
+
+    kw = dict(out=tmp_path / "j.db", packages=tmp_path / "dp", cache_dir=None, workers=1, progress=False)
+    build([SAMPLES[0]], **kw)
+    before = (tmp_path / "j.db").read_bytes()
+
+    def boom(db, rows):
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(jixiao.database, "populate", boom)
+    with pytest.raises(RuntimeError):
+        build([REPORTS], **kw)
+    assert (tmp_path / "j.db").read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

@@ -1,0 +1,83 @@
+"""Chinese full-text search through a real in-process Datasette (research/chinese-search.md)."""
+from __future__ import annotations
+
+import sqlite3
+import unicodedata
+
+import pytest
+import yaml
+from datasette.app import Datasette
+
+from jixiao.database import escape_fts_cjk, han_split
+
+from .conftest import ROOT
+
+QUERIES = ["法律援助", "调解", "社区矫正", "三公经费", "公务接待", "普法", "预算执行率", "满意度", "政府采购",
+           "行政复议", "资产管理", "绩效目标", "专项资金", "法治宣传", "人民调解"]
+
+
+@pytest.fixture
+def ds(built):
+    config = yaml.safe_load((ROOT / "datasette.yml").read_text(encoding="utf-8"))
+    return Datasette([str(built.db)], config=config, plugins_dir=str(ROOT / "plugins"))
+
+
+def like_keys(db_path, q, text=False):
+    conn = sqlite3.connect(db_path)
+    try:
+        if text:  # the searchable text of one section
+            return conn.execute("select heading || ' ' || body from sections where report_id = ? and seq = ?",
+                                q).fetchone()[0]
+        return {(r, s) for r, s in conn.execute(
+            "select report_id, seq from sections where heading like ? or body like ?", [f"%{q}%"] * 2)}
+    finally:
+        conn.close()
+
+
+def without_punctuation(text):
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN")
+
+
+def test_escape_and_split():
+    assert escape_fts_cjk("法律援助") == '"法 律 援 助"'
+    assert escape_fts_cjk("法律援助 2024") == '"法 律 援 助" "2024"'
+    assert escape_fts_cjk('"法律 援助') == '"法 律 援 助"'
+    assert escape_fts_cjk("") == '""'
+    assert han_split("调解2048.44万元").replace("\u200b", "") == "调解2048.44万元"
+    assert han_split("调解") == "调\u200b解"
+
+
+async def test_table_search_equals_like(ds, built, capsys):
+    total_like = total_hit = extra = 0
+    for q in QUERIES:
+        r = await ds.client.get("/jixiao/sections.json",
+                                params={"_search": q, "_shape": "array", "_size": "max", "_nosuggest": "1"})
+        assert r.status_code == 200, r.text
+        hits = {(row["report_id"], row["seq"]) for row in r.json()}
+        expected = like_keys(built.db, q)
+        assert expected, q  # every query has ground truth in the samples
+        assert expected <= hits, (q, sorted(expected - hits))  # recall: everything LIKE finds
+        # An FTS phrase ignores punctuation between its characters: 三公经费 also finds 严控“三公”经费.
+        # Any extra hit must be exactly that, never an unrelated section.
+        for key in hits - expected:
+            assert q in without_punctuation(like_keys(built.db, key, text=True)), (q, key)
+        total_like += len(expected)
+        total_hit += len(hits & expected)
+        extra += len(hits - expected)
+    with capsys.disabled():
+        print(f"\nsearch recall on sections: {total_hit}/{total_like} = {total_hit / total_like:.3f}; "
+              f"{extra} punctuation-spanning extra hit(s)")
+    assert total_hit == total_like
+
+
+async def test_canned_search_query_ranks_and_highlights(ds):
+    r = await ds.client.get("/jixiao/search.json", params={"q": "调解", "_shape": "array"})
+    assert r.status_code == 200, r.text
+    rows = r.json()
+    assert rows and all("【调解】" in row["snippet"] and "\u200b" not in row["snippet"] for row in rows)
+    assert [row["score"] for row in rows] == sorted(row["score"] for row in rows)  # bm25: best (lowest) first
+
+
+async def test_empty_search_is_not_an_error(ds):
+    r = await ds.client.get("/jixiao/sections.json", params={"_search": "", "_shape": "array"})
+    assert r.status_code == 200
