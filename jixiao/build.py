@@ -253,11 +253,23 @@ def build(
 
     corpus: dict[str, list[dict]] = {t.name: [] for t in TABLES}
     tree: dict[str, dict[str, str]] = {}
+    built = []
     for r in reports:
-        rows = report_rows(r, package_name(r))
+        try:
+            rows = report_rows(r, package_name(r))
+        except Exception as exc:  # one bad report must not stop the others
+            err = BuildError(r.source_file, f"cannot publish the parsed report: {type(exc).__name__}: {exc}", None,
+                             r.source_sha256)
+            errors.append(err)
+            say(f"{err.source_file}: error: {err.error}")
+            continue
+        built.append(r)
         for name, data in rows.items():
             corpus[name].extend(data)
         tree[folder_name(r)] = report_package(r, rows)
+    reports = built
+    if not reports:
+        raise NothingBuilt(f"no report could be built from {len(files)} file(s); {len(errors)} error(s)")
     corpus["build_errors"] = [build_error_row(e.source_file, e.error, e.line, e.sha256) for e in errors]
     tree["jixiao"] = corpus_package(reports, corpus)
 

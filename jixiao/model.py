@@ -6,6 +6,7 @@ from and the source line, so any figure on the site can be traced back to the fi
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -48,8 +49,13 @@ class Paragraph:
     line: int
 
 
+# Zero-width and direction marks, BOM, and C0 controls: invisible, so never part of a value.
+INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\x00-\x08\x0b-\x0c\x0e-\x1f\x7f\u2028\u2029]")
+
+
 def clean_text(text: str) -> str:
-    """Cell text as a reader sees it: no line breaks, no padding (incl. U+3000)."""
+    """Cell text as a reader sees it: no line breaks, no padding (incl. U+3000), no invisible marks."""
+    text = INVISIBLE.sub("", text)
     return "".join(part.strip(" \t\u3000\xa0") for part in text.split("\n")).strip(" \t\u3000\xa0")
 
 
@@ -232,6 +238,16 @@ class Unparsed:
 
 
 @dataclass
+class OtherLine:
+    """A source paragraph that is neither narrative nor table: title, 单位名称 line, table
+    caption or note (说明/填表人), portal front matter, cover-page date."""
+
+    line: int
+    role: str
+    text: str
+
+
+@dataclass
 class GenericTable:
     seq: int
     caption: str
@@ -272,6 +288,7 @@ class Report:
     artefacts: dict[str, int]
     line_counts: dict[str, int]  # how every non-blank source line was accounted for
     identity_lines: dict[str, int] = field(default_factory=dict)
+    other_lines: list[OtherLine] = field(default_factory=list)
 
     @property
     def overall(self) -> Evaluation | None:

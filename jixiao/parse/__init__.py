@@ -7,6 +7,7 @@ Tika text give the same model.
 from __future__ import annotations
 
 import hashlib
+import stat
 import re
 from collections import Counter
 from pathlib import Path
@@ -15,6 +16,7 @@ from ..errors import ReportError
 from ..model import (
     GenericTable,
     Issue,
+    OtherLine,
     Paragraph,
     Report,
     TableBlock,
@@ -45,6 +47,9 @@ def sha256_bytes(data: bytes) -> str:
 def parse_file(path: str | Path) -> Report:
     path = Path(path)
     try:
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):
+            raise ReportError("not a regular file (a directory, FIFO, device or socket)", None, str(path))
         data = path.read_bytes()
     except OSError as exc:
         raise ReportError(f"cannot read the file: {exc.strerror or exc}", None, str(path)) from None
@@ -177,6 +182,18 @@ def parse_blocks(bl: Blocks, source: str, sha256: str, encoding: str, source_for
         ))
     _check_truncated(table_blocks, bl.n_lines, warnings)
 
+    known = [t for t in report_tables if t.kind != "generic"]
+    if not titles and not known and not any("绩效" in p.text for p in paragraphs):
+        first = next((b.line for b in blocks if isinstance(b, Paragraph)), table_blocks[0].line_start if table_blocks else 1)
+        raise ReportError("not recognised as a performance report: no report title, no known table and no 绩效 "
+                          "wording (another genre?)", first)
+    basic_n = sum(1 for t in report_tables if t.kind == "basic_data")
+    overall_n = sum(1 for e in evaluations if e.kind == "overall")
+    if basic_n > 1 or overall_n > 1:
+        warnings.append(Issue(table_blocks[-1].line_start, "multiple_reports",
+                              f"文件中有 {basic_n} 张基础数据表、{overall_n} 张整体自评表：可能是多份报告合在一个文件里，"
+                              "只有第一份的数字用于单位概况"))
+
     # --- narrative
     sections = build_sections(narrative)
 
@@ -214,7 +231,7 @@ def parse_blocks(bl: Blocks, source: str, sha256: str, encoding: str, source_for
                 break
     if year is None:
         years = [int(m) for tbk in table_blocks for r in tbk.rows[:6] for c in r.cells
-                 for m in re.findall(r"(20\d{2})年(?:决算数|实际在职人数)", c.clean)]
+                 for m in re.findall(r"(20\d{2})年(?:决算数|实际在职人数)", ident.arabic_years(c.clean))]
         year = max(years) if years else None
     if year is None:
         year = ident.most_common_year([p.text for p in narrative])
@@ -270,6 +287,8 @@ def parse_blocks(bl: Blocks, source: str, sha256: str, encoding: str, source_for
         sections=sections, staffing=staffing, expense_controls=expense_controls, details=details,
         evaluations=evaluations, tables=report_tables, warnings=warnings, unparsed=unparsed,
         artefacts=dict(bl.artefacts), line_counts=dict(counts), identity_lines=identity_lines,
+        other_lines=[OtherLine(b.line, fate[b.line], b.text) for i, b in enumerate(blocks)
+                     if isinstance(b, Paragraph) and roles[i] != "narrative"],
     )
 
 

@@ -41,6 +41,11 @@ def decode(data: bytes) -> tuple[str, str]:
 
 
 def _guess(data: bytes) -> tuple[str, str]:
+    lenient = data.decode("utf-8", errors="replace")
+    bad = lenient.count("\ufffd")
+    if bad <= max(3, len(lenient) // 1000):
+        # Mostly UTF-8 with a few broken bytes: keep the report, say how many were replaced.
+        return lenient, f"utf-8 ({bad} invalid byte sequence(s) replaced)"
     try:
         text = data.decode("gb18030")  # a superset of GBK and GB2312
         return text, "gb18030"

@@ -124,13 +124,22 @@ def unit_from_title(title: str) -> str | None:
     return t or None
 
 
+_CN_YEAR = re.compile(r"([〇零一二三四五六七八九]{4})(?=\s*年)")
+_CN_YEAR_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
+
+
+def arabic_years(text: str) -> str:
+    """二〇二三年 → 2023年, so a year written in Chinese numerals is read like any other."""
+    return _CN_YEAR.sub(lambda m: m.group(1).translate(_CN_YEAR_DIGITS), text)
+
+
 def year_from(text: str) -> int | None:
-    m = YEAR.search(text)
+    m = YEAR.search(arabic_years(text))
     return int(m.group(1)) if m else None
 
 
 def most_common_year(texts: list[str]) -> int | None:
-    c = Counter(int(y) for t in texts for y in YEAR.findall(t))
+    c = Counter(int(y) for t in texts for y in YEAR.findall(arabic_years(t)))
     return c.most_common(1)[0][0] if c else None
 
 

@@ -365,6 +365,7 @@ def parse_evaluation(table: TableBlock, seq: int, third_party: bool = False) -> 
                 ev.goal_actual = _multiline(row.cells[-1].text)
             elif filled:
                 ev.goal_expected = _multiline(filled[0].text)
+            state = "after_goals"  # the indicator header comes next; anything else is not understood
             continue
         if state in ("funds", "nature") and funds_cols is not None:
             first = _first_filled(row.cells)
@@ -413,6 +414,9 @@ def parse_evaluation(table: TableBlock, seq: int, third_party: bool = False) -> 
             ev.indicators.append(ind)
             continue
         res.warnings.append(Issue(row.line, "row_not_understood", f"表格行未识别，保留为单元格：{' | '.join(texts)[:80]}"))
+    if ind_cols is None and not third_party:
+        res.warnings.append(Issue(table.line_start, "no_indicator_header",
+                                  "自评表中没有找到绩效指标表头（一级指标/年度指标值…），指标行未能按列读取"))
     if ev.project_name is not None or "项目支出" in ev.title:
         ev.kind = "project" if not third_party else ev.kind
     return res

@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ..model import Cell, Paragraph, Row, TableBlock, clean_text
+from ..model import INVISIBLE, Cell, Paragraph, Row, TableBlock, clean_text
 
 ARTEFACT = re.compile(r"\[bookmark: [^\]]*\]")
 _PIPE_CELL = re.compile(r"^(?P<text>.*?)\s\|\s*$")
@@ -42,7 +42,7 @@ def strip_artefacts(text: str, counter: Counter) -> str:
 
 
 def _is_blank(line: str) -> bool:
-    return line == ""
+    return line == "" or (not line.startswith("\t") and INVISIBLE.sub("", line) == "")
 
 
 def _cell_text(line: str) -> str | None:

@@ -87,6 +87,8 @@ def parse_value(text: str | None, line: int | None = None) -> Value:
         return Value(raw, "dash", line=line)
     digits = _replace_chinese_numeral(normalise_digits(s))
     m = NUMBER_RE.match(digits)
+    if m and len(m.group("num").lstrip("+-").replace(".", "").lstrip("0")) > 15:
+        return Value(raw, "text", line=line)  # no real cell holds 16+ significant digits
     if m:
         try:
             num = Decimal(m.group("num"))
