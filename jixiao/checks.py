@@ -48,6 +48,13 @@ def _ne(a: Decimal, b: Decimal, tol: Decimal = CENT) -> bool:
     return abs(a - b) > tol
 
 
+def _ne_printed(a: Decimal, b: Decimal) -> bool:
+    """Different even allowing for the coarser figure being rounded as printed (524 vs 524.1)."""
+    exp = max(a.as_tuple().exponent, b.as_tuple().exponent)
+    tol = max(CENT, Decimal(5).scaleb(exp - 1)) if isinstance(exp, int) else CENT
+    return abs(a - b) > tol
+
+
 def _f(rule: str, sev: str, msg: str, expected, actual, lines: Iterable[int | None]) -> Finding:
     ls = sorted({x for x in lines if x})
     return Finding(rule, sev, msg, None if expected is None else str(expected),
@@ -406,6 +413,8 @@ def check_detail_vs_basic(report: Report) -> list[Finding]:
             continue
         cands: list[ExpenseControl] = []
         name = clean_text(d.item)
+        if name in ("合计", "总计", "小计"):
+            continue
         if name == "人员经费":
             cands = _ec(report, "personnel")
         elif name == "公用经费":
@@ -854,12 +863,16 @@ def check_staffing(report: Report) -> list[Finding]:
 
 _LEAD = r"(?:^|(?<=[，。；：、（(\s]|中|其))"
 _FIG_PATTERNS = {
-    "basic": re.compile(_LEAD + r"基本支出(?:合计|共计|总额|为|共)?" + NUM + r"万元"),
-    "project": re.compile(_LEAD + r"项目支出(?:合计|共计|总额|为|共)?" + NUM + r"万元"),
+    "basic": re.compile(r"基本支出(?:合计|共计|总额|为|共)?" + NUM + r"万元"),
+    "project": re.compile(r"(?<![费项金）)])项目支出(?:合计|共计|总额|为|共)?" + NUM + r"万元"),
     "personnel": re.compile(r"人员经费(?:支出)?(?:合计|为|共)?" + NUM + r"万元"),
     "public": re.compile(r"(?:日常)?公用(?:经费|支出)(?:支出)?(?:合计|为|共)?" + NUM + r"万元"),
-    "total": re.compile(r"(?:整体支出|财政拨款支出|支出总额|总支出)(?:合计|为|共|总额)?" + NUM + r"万元"),
+    "total": re.compile(r"(?<!其中)(?<!其中一般公共预算)(?:整体支出|财政拨款支出|支出总额|总支出|共计支出|支出共计)(?:合计|为|共|总额)?" + NUM + r"万元"),
 }
+
+
+_BASIC_SPLIT = re.compile(r"基本支出(?:合计|共计|为|共)?" + NUM + r"万元[，,]?其中[：:]?\s*人员经费(?:支出)?" + NUM
+                          + r"万元[^。；;]{0,40}?公用(?:经费|支出)(?:支出)?" + NUM + r"万元")
 
 
 def _narrative_figures(report: Report) -> dict[str, list[tuple[Decimal, int, str]]]:
@@ -894,23 +907,20 @@ def check_narrative_figures(report: Report) -> list[Finding]:
         tables["public"].append(("基础数据表", _col(pub, "final"), pub.line))
     for k, found in figs.items():
         vals = sorted({v for v, _, _ in found})
-        if len(vals) > 1:
+        if len(vals) > 1 and k in ("basic", "personnel", "public"):
             out.append(_f("narrative_conflict", DOUBT,
                           f"正文中{names[k]}前后不一：{'、'.join(fmt(v) + '万元' for v in vals)}。",
                           fmt(vals[0]), fmt(vals[-1]), [l for _, l, _ in found]))
         first = found[0]
         for where, tv, tl in tables.get(k, []):
-            if all(_ne(v, tv) for v, _, _ in found):
+            if all(_ne_printed(v, tv) for v, _, _ in found):
                 out.append(_f("narrative_vs_table", DOUBT,
                               f"正文称{names[k]}{fmt(first[0])}万元，{where}为{fmt(tv)}万元（差{fmt(first[0] - tv)}）。",
                               fmt(tv), fmt(first[0]), [first[1], tl]))
     # 基本支出 = 人员经费 + 公用经费 inside one paragraph of the narrative
     for text, line in narrative(report):
-        b = _FIG_PATTERNS["basic"].search(text)
-        p = _FIG_PATTERNS["personnel"].search(text)
-        g = _FIG_PATTERNS["public"].search(text)
-        if b and p and g:
-            bv, pv, gv = (Decimal(m.group(1)) for m in (b, p, g))
+        for m in _BASIC_SPLIT.finditer(text):
+            bv, pv, gv = (Decimal(m.group(k)) for k in (1, 2, 3))
             if _ne(bv, pv + gv):
                 out.append(_f("narrative_basic_sum", ERROR,
                               f"正文：基本支出{fmt(bv)}万元，但人员经费{fmt(pv)}+公用经费{fmt(gv)}={fmt(pv + gv)}万元。",
@@ -921,7 +931,7 @@ def check_narrative_figures(report: Report) -> list[Finding]:
         pt = _first(report, "project_total")
         if pe is not None and pt is not None:
             f = _col(pt, "final")
-            if f is not None and _ne(f, pe):
+            if f is not None and _ne_printed(f, pe):
                 out.append(_f("project_tables", DOUBT,
                               f"项目支出：自评表按支出性质为{fmt(pe)}万元，基础数据表本年决算数为{fmt(f)}万元。",
                               fmt(f), fmt(pe), [_nature_line(ov, "project_expenditure"), pt.line]))
@@ -992,7 +1002,7 @@ def check_narrative_projects(report: Report) -> list[Finding]:
             if m.group("c"):
                 spent[name].append((c, line))
         if (m := _PROJ_SPENT.search(text)):
-            spent[m.group("name")].append((Decimal(m.group(3)), line))
+            spent[m.group("name")].append((Decimal(m.group(2)), line))
     for name, vals in spent.items():
         vs = sorted({v for v, _ in vals})
         if len(vs) > 1:
@@ -1004,7 +1014,7 @@ def check_narrative_projects(report: Report) -> list[Finding]:
 
 _COUNT_UNITS = "件|人次|人|场|次|小时|名|户|起"
 _FACT = re.compile(r"(?P<key>[\u4e00-\u9fff]{2,12}?)(?:为|达|共|约|近)?(?P<num>\d+(?:\.\d+)?)(?P<q>余)?(?P<unit>" + _COUNT_UNITS + r")")
-_KEY_STRIP = re.compile(r"^(?:今年以来|目前|累计|全年|全区|全市|共|其中|已|另外|一是|二是|三是|四是|五是)+")
+_KEY_STRIP = re.compile(r"^(?:今年以来|目前|累计|全年|全区|全市|市本级|区本级|本级|共|其中|已|另外|一是|二是|三是|四是|五是)+")
 
 
 def check_narrative_counts(report: Report) -> list[Finding]:
@@ -1019,8 +1029,12 @@ def check_narrative_counts(report: Report) -> list[Finding]:
             key = key[-6:]
             if re.search(r"\d{4}年", text[max(0, m.start() - 5):m.start()]) and len(key) < 3:
                 continue
-            facts[(key, m.group("unit"))].append((Decimal(m.group("num")), m.group(0), line))
-    for (key, unit), vals in facts.items():
+            after = text[m.end():m.end() + 2]
+            tail = "，" if not after or after[0] in "，,。；;、）)" else after
+            if len(key) >= 4:
+                tail = ""
+            facts[(key, m.group("unit"), tail)].append((Decimal(m.group("num")), m.group(0), line))
+    for (key, unit, _tail), vals in facts.items():
         lines = {l for _, _, l in vals}
         nums = {v for v, _, _ in vals}
         if len(nums) > 1 and len(lines) > 1 and len(nums) <= 3:
@@ -1129,7 +1143,7 @@ def check_attachments(report: Report) -> list[Finding]:
     present: dict[int, str] = {}
     kinds_present: dict[str, list[int]] = defaultdict(list)
     for t in report.tables:
-        cap = normalise_digits(" ".join(t.caption))
+        cap = normalise_digits(t.caption if isinstance(t.caption, str) else " ".join(t.caption))
         m = re.search(r"附件\s*(\d+)", cap)
         title = cap + " " + t.kind
         k = _kind_of(cap) or {"basic_data": "basic_data", "evaluation": "evaluation", "third_party": "third_party"}.get(t.kind)
@@ -1150,9 +1164,12 @@ def check_attachments(report: Report) -> list[Finding]:
                               f"正文提到“附件{n}”（{text[max(0, m.start() - 6):m.end() + 20]}），但报告中没有附件{n}。",
                               f"附件{n}", "（无）", [line]))
         lm = _ATT_LIST.match(text)
-        if lm and ("附件" in text or listed_any or re.search(r"附件", "")):
+        if not lm:
+            listed_any = bool(re.search(r"附件[^。]{0,4}[:：]\s*$", text))
+            continue
+        if "附件" in text:
             listed_any = True
-        if lm and (listed_any or "附件" in text):
+        if listed_any:
             n, title = int(lm.group(1)), lm.group(2)
             kind = _kind_of(title)
             if kind is None:
@@ -1240,6 +1257,77 @@ def check_third_party_progress(report: Report) -> list[Finding]:
     return out
 
 
+_CTX_FIG = re.compile(r"(?P<key>[\u4e00-\u9fff]{2,4})(?P<num>\d+)(?P<q>余)?(?P<unit>人次|件|个|次|场|人)")
+
+
+def check_unit_mismatch(report: Report) -> list[Finding]:
+    """The same figure for the same thing counted in different units (93个 vs 93件, 一万余次 vs 一万余人次)."""
+    out = []
+    table_texts: list[tuple[str, int]] = []
+    for ev in report.evaluations:
+        table_texts.append((ev.goal_actual, ev.line_start))
+        for i in _rows(ev):
+            table_texts.append((i.actual.text, i.line))
+    def facts(texts):
+        got: dict[tuple[str, str], set[tuple[str, int]]] = defaultdict(set)
+        for t, line in texts:
+            norm = ind_mod._normalise(t)
+            for m in _CTX_FIG.finditer(norm):
+                got[(m.group("key").rstrip("近约"), m.group("num"))].add((m.group("unit"), line))
+        return got
+    tf, nf = facts(table_texts), facts(narrative(report))
+    for k, units in tf.items():
+        if k not in nf:
+            continue
+        tu, nu = {u for u, _ in units}, {u for u, _ in nf[k]}
+        if tu and nu and not (tu & nu):
+            out.append(_f("unit_mismatch", NOTE,
+                          f"“{k[0]}{k[1]}”在表中以“{'/'.join(sorted(tu))}”计，正文中以“{'/'.join(sorted(nu))}”计，同一数字单位不一。",
+                          "/".join(sorted(tu)), "/".join(sorted(nu)), [l for _, l in units] + [l for _, l in nf[k]]))
+    return out
+
+
+_BIG_AMOUNT = re.compile(r"(?:预算资金|建设资金|支持资金|项目资金|投入资金|争取资金)(?:共|达|为)?(?P<near>近|约)?" + NUM + r"(?:余|多)?万元")
+
+
+def check_narrative_amounts(report: Report) -> list[Finding]:
+    """A narrative amount larger than the department's whole project spending."""
+    out = []
+    ov = report.overall
+    pe = _nature(ov, "project_expenditure") if ov else None
+    if not pe:
+        return out
+    for text, line in narrative(report):
+        for m in _BIG_AMOUNT.finditer(text):
+            v = Decimal(m.group(2))
+            if "年初" in text[max(0, m.start() - 4):m.start() + 2]:
+                continue  # the year's opening budget, not a project amount
+            if v > pe:
+                out.append(_f("narrative_amount_exceeds", DOUBT,
+                              f"正文“{text[max(0, m.start() - 12):m.end()]}”：{fmt(v)}万元超过本部门全年项目支出{fmt(pe)}万元，资金来源或口径需说明。",
+                              f"≤{fmt(pe)}", fmt(v), [line]))
+    return out
+
+
+def check_procurement(report: Report) -> list[Finding]:
+    out = []
+    for e in _ec(report, "procurement"):
+        b, f = _col(e, "budget"), _col(e, "final")
+        if b and b > 0 and f == 0:
+            out.append(_f("procurement_zero", DOUBT,
+                          f"政府采购金额本年预算{fmt(b)}万元，实际为0。", f"≈{fmt(b)}", "0", [e.line]))
+        for col, cname in COLUMNS:
+            v = _col(e, col)
+            if not v or v < 10:
+                continue
+            same = [o for o in report.expense_controls if o is not e and o.source == e.source and _col(o, col) == v]
+            if same:
+                out.append(_f("copied_figure", NOTE,
+                              f"政府采购金额{cname}{fmt(v)}万元与“{same[0].item}”{cname}完全相同，疑为照抄。",
+                              "独立填写", fmt(v), [e.line, same[0].line]))
+    return out
+
+
 # ---------------------------------------------------------------- entry points
 
 CHECKS: tuple[Callable[[Report], list[Finding]], ...] = (
@@ -1282,6 +1370,9 @@ CHECKS: tuple[Callable[[Report], list[Finding]], ...] = (
     check_orphan_tables,
     check_project_names,
     check_third_party_progress,
+    check_unit_mismatch,
+    check_narrative_amounts,
+    check_procurement,
 )
 
 
@@ -1338,14 +1429,14 @@ def disclosure(report: Report) -> tuple[int, list[str]]:
     else:
         pt = _first(report, "project_total")
         has_proj = pt is not None and bool(_n(pt.final))
-        got["项目支出绩效自评表"] = Decimal(1) if n_proj or not has_proj else Decimal(0)
+        got["项目支出绩效自评表"] = Decimal(1) if n_proj or (not has_proj and report.evaluations) else Decimal(0)
     all_rows = [i for ev in report.evaluations if ev.kind != "third_party" for i in _rows(ev)]
     numeric = [i for i in all_rows if ind_mod.measure(aligned(i)[0].text).value is not None]
     got["量化指标值"] = min(Decimal(1), Decimal(len(numeric)) / len(all_rows) / Decimal("0.5")) if all_rows else Decimal(0)
     short = [i for ev in report.evaluations for i in _rows(ev)
              if _n(aligned(i)[2]) is not None and _n(aligned(i)[3]) is not None and _n(aligned(i)[3]) < _n(aligned(i)[2])]
     explained = [i for i in short if clean_text(aligned(i)[4])]
-    got["偏差原因说明"] = Decimal(1) if not short else Decimal(len(explained)) / len(short)
+    got["偏差原因说明"] = (Decimal(1) if not short else Decimal(len(explained)) / len(short)) if report.evaluations else Decimal(0)
     got["公开情况说明"] = Decimal(1) if any("公开" in t for t, _ in narrative(report)) else Decimal(0)
     score = Decimal(0)
     detail = {

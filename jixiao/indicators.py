@@ -208,10 +208,18 @@ def _canon_unit(unit: str | None) -> str | None:
 def _rank(text: str) -> tuple[int, int] | None:
     s = clean_text(text or "")
     for i, scale in enumerate(_levels()):
-        # longest word first so 基本满意 is not read as 满意
+        # longest word first so 基本满意 is not read as 满意; a cell naming several
+        # levels of the scale (优秀，良好，合格，不合格) is a scale, not a value
+        found = []
+        rest = s
         for word in sorted(scale, key=len, reverse=True):
-            if word in s:
-                return i, scale.index(word)
+            if word in rest:
+                found.append(scale.index(word))
+                rest = rest.replace(word, "")
+        if len(found) == 1:
+            return i, found[0]
+        if found:
+            return None
     return None
 
 
@@ -264,7 +272,7 @@ def indicator_measures(ind: Indicator) -> tuple[Measure, Measure]:
             t.unit = unit
         if unit and a.value is not None and a.unit is None and re.fullmatch(_UNITS, unit):
             a.unit = unit
-    if t.op is None and t.value is not None and is_cost(ind):
+    if t.op is None and t.value is not None and is_cost(ind) and t.unit != "%":
         t.op = "≤"
     if t.value is not None and a.value is not None and t.unit and not a.unit and t.unit == "%":
         pass  # 95% vs 96.8: keep comparable only when the actual carries its unit

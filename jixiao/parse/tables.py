@@ -174,8 +174,8 @@ def parse_basic_data(table: TableBlock, start_seq: int = 0) -> TableResult:
         )
         if key in vocab.load()["expense_groups"]:
             parent_item = None
-        elif is_sub and parent:
-            parent_item = parent
+        elif is_sub:  # 其中：… or indented under the row above
+            parent_item = parent or group_parent
         else:
             parent_item = group_parent
             parent = item
