@@ -25,7 +25,7 @@ serve: build
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null) \
 	      || echo "chromium could not be installed; the browser test will be skipped"; \
 	  else echo "no root/apt-get: chromium not installed; the browser test will be skipped"; fi; }
 

@@ -1,0 +1,142 @@
+"""For machines: robots.txt, sitemap.xml, an Atom feed of reports, and data package zips.
+
+Zips are built on the fly from ``datapackages/`` (the committed Frictionless packages):
+``/download/report/<report_id>.zip`` for one report, ``/download/jixiao-datapackage.zip``
+for the corpus.
+"""
+import datetime
+import io
+import json
+import os
+import urllib.parse
+import zipfile
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from datasette import hookimpl
+from datasette.utils.asgi import Response
+
+from jixiao import schema
+
+DB = schema.DATABASE
+CORPUS = "jixiao"
+STATIC_PAGES = ("/", "/search", "/compare", "/downloads", "/dictionary", "/api")
+
+
+def packages_dir(datasette):
+    return Path(datasette.plugins_dir or "plugins").resolve().parent / "datapackages"
+
+
+def package_folders(root):
+    """Frictionless package name → folder, read from each datapackage.json."""
+    found = {}
+    for f in sorted(root.glob("*/datapackage.json")):
+        try:
+            found[json.loads(f.read_text(encoding="utf-8"))["name"]] = f.parent
+        except (ValueError, KeyError):
+            continue
+    return found
+
+
+def zip_folder(folder, prefix):
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for f in sorted(folder.rglob("*")):
+            if f.is_file():
+                z.write(f, f"{prefix}/{f.relative_to(folder).as_posix()}")
+    return out.getvalue()
+
+
+def zip_response(body, filename):
+    quoted = urllib.parse.quote(filename)
+    return Response(body, content_type="application/zip",
+                    headers={"content-disposition": f"attachment; filename*=UTF-8''{quoted}"})
+
+
+
+async def not_found(datasette, request, message):
+    """A 404 page in Chinese (raising NotFound would redirect %-encoded paths to ~-encoding)."""
+    html = await datasette.render_template(["error.html"], {"title": "未找到", "error": message, "status": 404},
+                                           request=request)
+    return Response.html(html, status=404)
+
+async def report_zip(datasette, request):
+    report_id = urllib.parse.unquote(request.url_vars["report_id"])
+    rows = (await datasette.get_database(DB).execute(
+        "select package_name from reports where report_id = :id", {"id": report_id})).rows
+    if not rows:
+        return await not_found(datasette, request, f"没有编号为 {report_id} 的报告")
+    folder = package_folders(packages_dir(datasette)).get(rows[0]["package_name"])
+    if folder is None:
+        return await not_found(datasette, request, f"报告 {report_id} 的数据包不在 datapackages/ 中（请先运行 jixiao build）")
+    return zip_response(zip_folder(folder, folder.name), f"{report_id}.zip")
+
+
+async def corpus_zip(datasette, request):
+    folder = packages_dir(datasette) / CORPUS
+    if not (folder / "datapackage.json").exists():
+        return await not_found(datasette, request, "全部报告的数据包不在 datapackages/jixiao/ 中（请先运行 jixiao build）")
+    return zip_response(zip_folder(folder, CORPUS), "jixiao-datapackage.zip")
+
+
+async def robots(datasette):
+    sitemap = datasette.urls.path("/sitemap.xml")
+    return Response.text(f"User-agent: *\nDisallow: /{DB}?sql=\nDisallow: /-/\nSitemap: {sitemap}\n")
+
+
+async def _reports(datasette):
+    return [dict(r) for r in (await datasette.get_database(DB).execute(
+        "select report_id, unit_name, fiscal_year, title, city, county, report_kind, total_score "
+        "from reports order by fiscal_year desc, unit_name")).rows]
+
+
+def _abs(datasette, request, path):
+    return datasette.absolute_url(request, datasette.urls.path(path))
+
+
+async def sitemap(datasette, request):
+    reports = await _reports(datasette)
+    paths = list(STATIC_PAGES)
+    paths += ["/report/" + urllib.parse.quote(r["report_id"], safe="") for r in reports]
+    paths += ["/unit/" + urllib.parse.quote(u, safe="") for u in dict.fromkeys(r["unit_name"] for r in reports)]
+    paths += [f"/{DB}/{t.name}" for t in schema.TABLES]
+    urls = "".join(f"<url><loc>{escape(_abs(datasette, request, p))}</loc></url>\n" for p in paths)
+    body = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + urls + "</urlset>\n")
+    return Response(body, content_type="application/xml; charset=utf-8")
+
+
+async def feed(datasette, request):
+    """Atom feed of the reports, latest fiscal year first; updated = when the database was built."""
+    db = datasette.get_database(DB)
+    built = datetime.datetime.fromtimestamp(os.path.getmtime(db.path), datetime.timezone.utc)
+    stamp = built.strftime("%Y-%m-%dT%H:%M:%SZ")
+    entries = []
+    for r in await _reports(datasette):
+        url = _abs(datasette, request, "/report/" + urllib.parse.quote(r["report_id"], safe=""))
+        place = "".join(x for x in (r["city"], r["county"]) if x)
+        summary = f"{place} {r['unit_name']} {r['fiscal_year']} 年度{r['report_kind'] or ''}"
+        if r["total_score"] is not None:
+            summary += f"，自评总分 {r['total_score']:g}"
+        entries.append(
+            f"<entry><title>{escape(r['title'] or r['report_id'])}</title>"
+            f'<link href="{escape(url)}"/><id>{escape(url)}</id><updated>{stamp}</updated>'
+            f"<summary>{escape(summary)}</summary></entry>"
+        )
+    self_url = _abs(datasette, request, "/feed.atom")
+    body = ('<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="zh-CN">'
+            f"<title>绩效自评开放数据：新增报告</title><id>{escape(self_url)}</id>"
+            f'<link rel="self" href="{escape(self_url)}"/><link href="{escape(_abs(datasette, request, "/"))}"/>'
+            f"<updated>{stamp}</updated><author><name>jixiao</name></author>\n" + "\n".join(entries) + "\n</feed>\n")
+    return Response(body, content_type="application/atom+xml; charset=utf-8")
+
+
+@hookimpl
+def register_routes():
+    return [
+        (r"^/robots\.txt$", robots),
+        (r"^/sitemap\.xml$", sitemap),
+        (r"^/feed\.atom$", feed),
+        (r"^/download/report/(?P<report_id>[^/]+)\.zip$", report_zip),
+        (r"^/download/jixiao-datapackage\.zip$", corpus_zip),
+    ]

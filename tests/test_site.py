@@ -1,0 +1,315 @@
+"""The site, in process (Datasette(...).client) on the real build of reports/.
+
+Every page, every stored query (with and without parameters), every download format and the
+JSON API shape. Values asserted are read from the built database, not typed in.
+"""
+from __future__ import annotations
+
+import importlib.util
+import io
+import sqlite3
+import urllib.parse
+import xml.etree.ElementTree as ET
+import zipfile
+
+import pytest
+from openpyxl import load_workbook
+
+from jixiao.serve import Site, datasette_args, load_yaml, make_datasette
+
+from .conftest import ROOT
+
+CONFIG = load_yaml(ROOT / "datasette.yml")
+QUERIES = CONFIG["databases"]["jixiao"]["queries"]
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+@pytest.fixture
+async def ds(built):
+    datasette = make_datasette(Site(ROOT, db_path=built.db))
+    await datasette.invoke_startup()
+    return datasette
+
+
+@pytest.fixture
+def db(built):
+    conn = sqlite3.connect(built.db)
+    conn.row_factory = sqlite3.Row
+    yield conn
+    conn.close()
+
+
+def q(path, **params):
+    return path + "?" + urllib.parse.urlencode(params)
+
+
+def plugin(name):
+    spec = importlib.util.spec_from_file_location(f"site_test_{name}", ROOT / "plugins" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# ---------------------------------------------------------------- serving
+
+
+def test_serve_arguments_match_the_site():
+    args = datasette_args(Site(ROOT))
+    for flag in ("-i", "--inspect-file", "-m", "-c", "--plugins-dir", "--template-dir", "--static", "--cors"):
+        assert flag in args
+    assert args[args.index("--port") + 1] == "8001" and args[args.index("--host") + 1] == "127.0.0.1"
+    settings = CONFIG["settings"]
+    assert settings["suggest_facets"] is False
+    assert {"sql_time_limit_ms", "facet_time_limit_ms", "default_page_size", "max_returned_rows"} <= set(settings)
+
+
+async def test_database_is_immutable_and_cors_on(ds):
+    assert ds.get_database("jixiao").is_mutable is False
+    r = await ds.client.get("/jixiao/reports.json")
+    assert r.headers["access-control-allow-origin"] == "*"
+
+
+# ---------------------------------------------------------------- pages a person sees
+
+
+@pytest.mark.parametrize("path, texts", [
+    ("/", ["绩效自评报告开放数据", "份报告", "个单位", "最新报告", "检索报告正文", "比较", "下载"]),
+    ("/search", ["检索报告正文"]),
+    ("/compare", ["比较各单位", "关键指标并列对比", "三公经费分项及同比增减", "预算执行率排名",
+                  "自评得分与指标完成情况", "同一指标跨单位对比", "单位历年变化"]),
+    ("/downloads", ["整个 SQLite 数据库", "Excel CSV", "Excel (.xlsx)", "数据包"]),
+    ("/dictionary", ["数据字典", "Data dictionary", "单位名称", "unit_name", "万元"]),
+    ("/api", ["JSON API", "_search=", "_extra=", "CORS"]),
+    ("/jixiao", []),
+    ("/jixiao/reports", ["绩效自评报告", "共 5 行", "下载本页数据", "Excel CSV", "年度"]),
+    ("/jixiao/indicators", ["一级指标", "二级指标", "主题"]),
+    ("/jixiao/findings", ["规则", "严重程度"]),
+])
+async def test_page(ds, path, texts):
+    r = await ds.client.get(path)
+    assert r.status_code == 200, r.text[:500]
+    assert '<html lang="zh-CN">' in r.text
+    for text in texts:
+        assert text in r.text, text
+
+
+async def test_home_counts_come_from_the_data(ds, db):
+    r = await ds.client.get("/")
+    reports, units = db.execute("select count(*), count(distinct unit_name) from reports").fetchone()
+    assert f"<strong>{reports}</strong> 份报告" in r.text
+    assert f"<strong>{units}</strong> 个单位" in r.text
+    latest = db.execute("select unit_name from reports order by fiscal_year desc, unit_name limit 1").fetchone()[0]
+    assert latest in r.text
+
+
+async def test_report_page(ds, db):
+    row = db.execute("select * from report_summary where three_public_final is not null "
+                     "order by fiscal_year desc, report_id limit 1").fetchone()
+    report = db.execute("select * from reports where report_id = ?", [row["report_id"]]).fetchone()
+    r = await ds.client.get("/report/" + urllib.parse.quote(row["report_id"]))
+    assert r.status_code == 200
+    page = r.text
+    num = plugin("zh_labels").num
+    for value in (row["full_year_budget"], row["executed"], row["execution_rate"], row["three_public_final"],
+                  row["three_public_prev_final"], report["total_score"]):
+        assert num(value) in page, value
+    assert report["source_sha256"] in page and report["source_file"] in page
+    assert "三公经费" in page and "报告正文" in page and "数据包" in page
+    # every section is anchored, every stored table is rendered
+    n_sections, = db.execute("select count(*) from sections where report_id = ?", [row["report_id"]]).fetchone()
+    assert page.count('id="s-') == n_sections
+    n_tables, = db.execute("select count(*) from source_tables where report_id = ?", [row["report_id"]]).fetchone()
+    assert page.count('class="source-table"') == n_tables
+    assert 'data-chart-for="chart-three-public"' in page
+
+
+async def test_unknown_report_is_404(ds):
+    assert (await ds.client.get("/report/" + urllib.parse.quote("1999-不存在"))).status_code == 404
+
+
+def test_narrative_escapes_source_html():
+    html = plugin("report_pages").narrative_html([
+        {"seq": 1, "level": 1, "number": "一、", "heading": "基本<b>情况</b>", "line_start": 1, "line_end": 3,
+         "body": "<script>alert(1)</script>\n1. 不是列表\n# 不是标题"},
+    ])
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "&lt;b&gt;情况" in html
+    assert "<ol>" not in html and "<h1>" not in html
+    assert html.count("<p>") == 3
+
+
+async def test_unit_page(ds, db):
+    unit, years = db.execute("select unit_name, count(*) from reports group by unit_name order by 2 desc, 1").fetchone()
+    r = await ds.client.get("/unit/" + urllib.parse.quote(unit))
+    assert r.status_code == 200
+    assert unit in r.text and 'data-chart-for="chart-unit"' in r.text
+    assert r.text.count("/report/") >= years
+
+
+# ---------------------------------------------------------------- search
+
+
+async def test_search_page_ranks_highlights_and_facets(ds, db):
+    n, = db.execute("select count(*) from sections where heading like '%调解%' or body like '%调解%'").fetchone()
+    r = await ds.client.get(q("/search", q="调解"))
+    assert r.status_code == 200
+    assert f"共找到 <strong>{n}</strong> 个章节" in r.text
+    assert "<mark>【调解】</mark>" in r.text
+    assert r.text.count('class="hit"') == n
+    assert "#s-" in r.text  # each hit links to its section
+    for facet in ("按单位", "按年度", "按城市", "按章节"):
+        assert facet in r.text
+    unit, k = db.execute("select r.unit_name, count(*) from sections s join reports r using (report_id) "
+                         "where s.body like '%调解%' or s.heading like '%调解%' group by 1 order by 2 desc, 1").fetchone()
+    filtered = await ds.client.get(q("/search", q="调解", unit=unit))
+    assert f"共找到 <strong>{k}</strong> 个章节" in filtered.text
+
+
+async def test_search_page_without_query_or_hits(ds):
+    assert (await ds.client.get("/search")).status_code == 200
+    r = await ds.client.get(q("/search", q="不存在的词语组合"))
+    assert r.status_code == 200 and "共找到 <strong>0</strong>" in r.text
+
+
+async def test_table_search_in_chinese(ds, db):
+    n, = db.execute("select count(*) from sections where heading like '%普法%' or body like '%普法%'").fetchone()
+    r = await ds.client.get(q("/jixiao/sections.json", _search="普法", _extra="count"))
+    assert r.json()["count"] == n > 0
+
+
+# ---------------------------------------------------------------- stored queries and comparison
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+async def test_stored_query_without_parameters(ds, name):
+    html = await ds.client.get(f"/jixiao/{name}")
+    assert html.status_code == 200 and "message-error" not in html.text
+    data = await ds.client.get(f"/jixiao/{name}.json")
+    assert data.status_code == 200 and data.json()["ok"] is True
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_stored_query_is_described(name):
+    query = QUERIES[name]
+    assert query.get("title") and query.get("description")
+
+
+PARAMS = {
+    "search": {"q": "调解"}, "search_hits": {"q": "调解", "year": "2024"},
+    "compare_units": {"units": "岳阳市司法局,怀化市司法局", "year": "2024"},
+    "three_public": {"units": "岳阳市司法局", "year": ""}, "execution_rate_ranking": {"year": "2024"},
+    "scores_vs_completion": {"year": "2023"}, "indicator_across_units": {"topic": "满意度"},
+    "unit_over_years": {"unit": "岳阳市司法局"}, "findings_overview": {"severity": "错误"},
+}
+
+
+async def test_stored_queries_with_parameters(ds, db):
+    assert set(PARAMS) <= set(QUERIES)
+    for name, params in PARAMS.items():
+        r = await ds.client.get(q(f"/jixiao/{name}.json", _shape="array", **params))
+        assert r.status_code == 200, (name, r.text[:300])
+    units = (await ds.client.get(q("/jixiao/compare_units.json", _shape="array", **PARAMS["compare_units"]))).json()
+    expected = db.execute("select unit_name from reports where fiscal_year = 2024 and unit_name in "
+                          "('岳阳市司法局', '怀化市司法局') order by 1").fetchall()
+    assert [u["unit_name"] for u in units] == [e[0] for e in expected]
+    ranking = (await ds.client.get(q("/jixiao/execution_rate_ranking.json", _shape="array"))).json()
+    rates = [r["execution_rate"] for r in ranking]
+    assert rates == sorted(rates, reverse=True) and ranking[0]["rank"] == 1
+
+
+async def test_compare_page_with_choices(ds, db):
+    units = [r[0] for r in db.execute("select distinct unit_name from reports order by 1 limit 2")]
+    year = db.execute("select max(fiscal_year) from reports").fetchone()[0]
+    path = "/compare?" + urllib.parse.urlencode([("unit", u) for u in units] + [("year", "")])
+    r = await ds.client.get(path)
+    assert r.status_code == 200
+    for u in units:
+        assert f"<option selected>{u}</option>" in r.text
+    assert f"<option>{year}</option>" in r.text
+    assert r.text.count('data-chart-for="chart-') >= 5
+    assert "compare_units.json?units=" in r.text and "_bom=1" in r.text  # the twins
+    assert (await ds.client.get("/compare?unit=&year=&topic=&keyword=&one_unit=")).status_code == 200
+
+
+# ---------------------------------------------------------------- downloads
+
+
+async def test_excel_csv_has_bom_and_chinese(ds, db):
+    r = await ds.client.get("/jixiao/reports.csv?_stream=1&_dl=1&_bom=1")
+    assert r.status_code == 200
+    assert r.content.startswith("\ufeff".encode())
+    text = r.content.decode("utf-8-sig")
+    assert text.splitlines()[0].startswith("report_id,unit_name")
+    assert len(text.strip().splitlines()) == 1 + db.execute("select count(*) from reports").fetchone()[0]
+    plain = await ds.client.get("/jixiao/reports.csv")
+    assert not plain.content.startswith(b"\xef\xbb\xbf")
+    query = await ds.client.get("/jixiao/compare_units.csv?_bom=1")
+    assert query.content.startswith(b"\xef\xbb\xbf")
+
+
+async def test_xlsx_table_and_query(ds, db):
+    r = await ds.client.get("/jixiao/reports.xlsx")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/vnd.openxmlformats")
+    wb = load_workbook(io.BytesIO(r.content))
+    ws = wb.worksheets[0]
+    header = [c.value for c in ws[1]]
+    assert header[:3] == ["报告编号", "单位名称", "年度"]
+    assert ws.max_row == 1 + db.execute("select count(*) from reports").fetchone()[0]
+    assert wb["字段说明"]["B2"].value == "report_id"
+    # a table longer than one page still comes out whole
+    cells = await ds.client.get("/jixiao/table_cells.xlsx?_size=100")
+    n, = db.execute("select count(*) from table_cells").fetchone()
+    assert load_workbook(io.BytesIO(cells.content)).worksheets[0].max_row == n + 1
+    query = await ds.client.get("/jixiao/compare_units.xlsx")
+    qheader = [c.value for c in load_workbook(io.BytesIO(query.content)).worksheets[0][1]]
+    assert "预算执行率" in qheader or "执行率" in qheader
+
+
+async def test_sqlite_file_and_data_packages(ds, db):
+    r = await ds.client.get("/jixiao.db")
+    assert r.status_code == 200 and r.content[:16] == b"SQLite format 3\x00"
+    corpus = await ds.client.get("/download/jixiao-datapackage.zip")
+    assert corpus.status_code == 200
+    names = zipfile.ZipFile(io.BytesIO(corpus.content)).namelist()
+    assert "jixiao/datapackage.json" in names and "jixiao/reports.csv" in names
+    report_id = db.execute("select report_id from reports order by report_id limit 1").fetchone()[0]
+    one = await ds.client.get("/download/report/" + urllib.parse.quote(report_id) + ".zip")
+    assert one.status_code == 200
+    assert any(n.endswith("/datapackage.json") for n in zipfile.ZipFile(io.BytesIO(one.content)).namelist())
+
+
+# ---------------------------------------------------------------- for machines
+
+
+async def test_json_api_shape(ds, db):
+    r = (await ds.client.get("/jixiao/reports.json?_extra=count&_extra=facet_results&_facet=city")).json()
+    assert r["ok"] is True and r["count"] == db.execute("select count(*) from reports").fetchone()[0]
+    assert {"report_id", "unit_name", "fiscal_year", "source_sha256"} <= set(r["rows"][0])
+    cities = {v["value"] for v in r["facet_results"]["results"]["city"]["results"]}
+    assert cities == {row[0] for row in db.execute("select distinct city from reports")}
+    arr = (await ds.client.get("/jixiao/reports.json?fiscal_year=2024&_shape=array")).json()
+    assert {a["fiscal_year"] for a in arr} == {2024}
+
+
+async def test_api_page_examples_work(ds):
+    page = (await ds.client.get("/api")).text
+    hrefs = {urllib.parse.unquote(h.replace("&amp;", "&")) for h in
+             __import__("re").findall(r'href="(/jixiao[^"]*\.json[^"]*)"', page)}
+    assert len(hrefs) >= 10
+    for href in sorted(hrefs):
+        r = await ds.client.get(href)
+        assert r.status_code == 200, href
+
+
+async def test_robots_sitemap_feed(ds, db):
+    robots = await ds.client.get("/robots.txt")
+    assert "Sitemap:" in robots.text
+    sitemap = ET.fromstring((await ds.client.get("/sitemap.xml")).content)
+    locs = [e.text for e in sitemap.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
+    reports = [r[0] for r in db.execute("select report_id from reports")]
+    for report_id in reports:
+        assert any(loc.endswith("/report/" + urllib.parse.quote(report_id, safe="")) for loc in locs)
+    feed = ET.fromstring((await ds.client.get("/feed.atom")).content)
+    entries = feed.findall(f"{ATOM}entry")
+    assert len(entries) == len(reports)
+    assert all(e.find(f"{ATOM}link").get("href").split("/report/")[1] for e in entries)
