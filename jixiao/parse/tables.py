@@ -167,8 +167,6 @@ def parse_basic_data(table: TableBlock, start_seq: int = 0) -> TableResult:
             group = vocab.load()["expense_groups"][key]
             parent = None
             group_parent = item
-        elif key == "total":
-            group = group
         placeholder = (item == "" or item in vocab.words("placeholder_rows")) and all(
             v.is_blank or v.kind == "dash" or v.number == 0 for v in values.values()
         )
