@@ -1,23 +1,36 @@
-"""``jixiao build``: reports → parsed models (cached) → rows → database + data packages.
+"""``jixiao build``: reports → parsed and published in worker processes (cached) → streamed
+into the database and the data packages.
 
-I/O lives here; everything it calls to shape data is pure (``jixiao.rows``, ``jixiao.schema``).
+I/O lives here; everything it calls to shape data is pure (``jixiao.publish``, ``jixiao.rows``,
+``jixiao.schema``).
 
 * **Inputs**: files and folders; ``.txt`` and ``.docx``; hidden files and folders are skipped,
-  and a folder reached twice through symlinks is read once.
+  and a folder reached twice through symlinks is read once. A folder whose name ends in
+  ``.txt`` is a folder like any other. Something named like a report that cannot be read
+  as a regular file (a dangling symlink, a symlink loop, a FIFO, a device) is a build error.
 * **Duplicates**: files with the same sha256 are built once (the first by sorted path; the
   others are logged). Two different files that yield the same ``report_id`` keep it for the
   first by sorted path; the next get ``-2``, ``-3`` … appended (logged).
-* **Cache**: parsed models as JSON under ``build/cache/<parser version>/<sha256>.json``. The
-  parser version is a hash of the parser's own source (jixiao/parse, model, vocab), so any
-  change to the parser invalidates the cache.
+* **Work split**: each worker parses a file and publishes it (checks, rows, CSV text, search
+  tokens: :func:`jixiao.publish.publish`); the main process streams the results, in sorted
+  path order, into one SQLite transaction and the package tree, holding only a small
+  summary per report, so memory does not grow with the corpus.
+* **Cache**: each file's :class:`~jixiao.publish.Published` result, pickled under
+  ``build/cache/<code version>/<sha256>-<name hash>.pickle``. The code version is a hash of
+  the package's own source and vocabularies, so any code change invalidates the cache. With
+  a cache, report folders that did not change are hard-linked from the previous tree.
 * **Errors**: a file that fails goes to ``build_errors`` and one log line; the build goes on.
-  :func:`build` raises :class:`NothingBuilt` only when no report could be built.
+  :func:`build` raises :class:`NothingBuilt` only when no report could be built, and
+  :class:`OutputError` when the outputs cannot be written (the previous ones stay).
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import pickle
+import shutil
+import stat
 import sys
 import tempfile
 import time
@@ -25,11 +38,11 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
-from . import model
 from .errors import ReportError
-from .model import Report
+from .package import write_folder
+from .publish import Built, Published
 
 SUFFIXES = {".txt", ".docx"}
 PACKAGE_ROOT = Path(__file__).resolve().parent
@@ -42,6 +55,10 @@ class NothingBuilt(Exception):
     """No input could be built (no files, or every file failed)."""
 
 
+class OutputError(Exception):
+    """The database or the package tree could not be written; the previous outputs are intact."""
+
+
 @dataclass
 class BuildError:
     source_file: str
@@ -51,17 +68,21 @@ class BuildError:
 
 
 @dataclass
-class Parsed:
+class Outcome:
+    """What a worker sends back for one file."""
+
     path: str
     sha256: str
-    report: Report | None
+    key: str
+    published: Published | None
     error: BuildError | None
     from_cache: bool
+    reused: bool = False  # the package folder was hard-linked from the previous tree
 
 
 @dataclass
 class BuildResult:
-    reports: list[Report]
+    reports: list[Built]
     errors: list[BuildError]
     counts: dict[str, int]
     parsed: int  # files parsed this time
@@ -69,23 +90,40 @@ class BuildResult:
     duplicates: int
     seconds: float
     log: list[str] = field(default_factory=list)
+    reused_folders: int = 0  # report packages hard-linked from the previous tree
 
     @property
     def warnings(self) -> int:
-        return sum(len(r.warnings) for r in self.reports)
+        return sum(r.warnings for r in self.reports)
 
     @property
     def unparsed(self) -> int:
-        return sum(len(r.unparsed) for r in self.reports)
+        return sum(r.unparsed for r in self.reports)
 
 
 # ---------------------------------------------------------------- inputs
 
 
-def discover(paths: Iterable[str | Path]) -> list[Path]:
-    """Report files under ``paths``: sorted, unique, no hidden files, symlink loops cut."""
+def _unreadable(fp: Path) -> str | None:
+    """Why ``fp`` (named like a report) cannot be read as a regular file, or None if it can."""
+    try:
+        st = os.stat(fp)  # follows symlinks: a loop or a dangling link raises here
+    except OSError as exc:
+        return f"cannot read the file: {exc.strerror or exc}"
+    if stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode):
+        return None
+    return "not a regular file (a FIFO, device or socket); not read"
+
+
+def discover(paths: Iterable[str | Path], errors: list[BuildError] | None = None) -> list[Path]:
+    """Report files under ``paths``: sorted, unique, no hidden files, symlink loops cut.
+
+    Entries named like a report that are not readable regular files are appended to
+    ``errors`` (when given) instead of being skipped silently.
+    """
     found: dict[str, Path] = {}
     seen_dirs: set[str] = set()
+    bad: dict[str, BuildError] = {}
     for p in paths:
         p = Path(p)
         if p.is_dir():
@@ -98,77 +136,109 @@ def discover(paths: Iterable[str | Path]) -> list[Path]:
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for f in files:
                     fp = Path(root) / f
-                    if not f.startswith(".") and fp.suffix.lower() in SUFFIXES and fp.is_file():
+                    if f.startswith(".") or fp.suffix.lower() not in SUFFIXES:
+                        continue
+                    why = _unreadable(fp)
+                    if why:
+                        bad.setdefault(str(fp), BuildError(str(fp), why))
+                    else:
                         found.setdefault(os.path.realpath(fp), fp)
         else:
             # Named explicitly: taken whatever its suffix; a missing file becomes a build error.
             found.setdefault(os.path.realpath(p) if p.exists() else str(p), p)
+    if errors is not None:
+        errors.extend(bad[k] for k in sorted(bad))
     return sorted(found.values(), key=lambda q: str(q))
 
 
 @lru_cache(maxsize=1)
-def parser_version() -> str:
-    """Hash of the parser's source: part of the cache key, so code changes invalidate the cache."""
+def code_version() -> str:
+    """Hash of the package's source and vocabularies: part of the cache key, so any code change
+    (parser, checks, rows, schema) invalidates the cache."""
     h = hashlib.sha256()
-    files = sorted((PACKAGE_ROOT / "parse").rglob("*.py")) + sorted((PACKAGE_ROOT / "vocab").rglob("*.yml"))
-    for f in [PACKAGE_ROOT / "model.py", PACKAGE_ROOT / "errors.py", *files]:
+    files = sorted(PACKAGE_ROOT.rglob("*.py")) + sorted((PACKAGE_ROOT / "vocab").rglob("*.yml"))
+    for f in files:
         h.update(f.relative_to(PACKAGE_ROOT).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
     return h.hexdigest()[:16]
 
 
-# ---------------------------------------------------------------- parsing (runs in worker processes)
+def cache_key(path: str, sha256: str) -> str:
+    """The file's content and its name: the name is published (reports.source_file)."""
+    return f"{sha256}-{hashlib.sha256(Path(path).name.encode()).hexdigest()[:8]}"
 
 
-def parse_one(path: str, sha256: str, cache_dir: str | None) -> Parsed:
+# ---------------------------------------------------------------- parse + publish (worker processes)
+
+
+def publish_file(path: str, report_id: str | None = None) -> Published:
+    """Parse and publish one file (``report_id`` overrides the parsed one). Raises ReportError."""
     from .parse import parse_file
+    from .publish import publish
 
-    cache_file = Path(cache_dir) / parser_version() / f"{sha256}.json" if cache_dir else None
+    report = parse_file(path)
+    if report_id:
+        report.report_id = report_id
+    return publish(report)
+
+
+def work(path: str, sha256: str, cache_dir: str | None, parts: str | None = None,
+         reuse_from: str | None = None) -> Outcome:
+    """Parse and publish one file (or take it from the cache); with ``parts``, also write its
+    package folder to ``parts/<key>`` (hard-linked from ``reuse_from`` when the cached result
+    is the one that folder was written from)."""
+    key = cache_key(path, sha256)
+    out = _work(path, sha256, key, cache_dir)
+    if parts and out.published:
+        try:
+            out.reused = write_folder(Path(parts) / key, out.published.package_files(),
+                                      Path(reuse_from) if reuse_from and out.from_cache else None)
+        except OSError as exc:
+            out.error = BuildError(path, f"cannot write its data package: {exc.strerror or exc}", None, sha256)
+            out.published = None
+    return out
+
+
+def _work(path: str, sha256: str, key: str, cache_dir: str | None) -> Outcome:
+    cache_file = Path(cache_dir) / code_version() / f"{key}.pickle" if cache_dir else None
     if cache_file and cache_file.exists():
         try:
-            data = json.loads(cache_file.read_text(encoding="utf-8"))
-            report = model.from_jsonable(Report, data)
-            report.source_file = Path(path).name
-            return Parsed(path, sha256, report, None, True)
-        except (ValueError, TypeError, KeyError):
-            cache_file.unlink(missing_ok=True)  # a damaged cache entry is parsed again
+            with open(cache_file, "rb") as fh:
+                pub = pickle.load(fh)
+            if isinstance(pub, Published):
+                return Outcome(path, sha256, key, pub, None, True)
+        except Exception:  # noqa: BLE001 - a damaged cache entry is built again
+            pass
+        cache_file.unlink(missing_ok=True)
     try:
-        report = parse_file(path)
+        pub = publish_file(path)
     except ReportError as exc:
-        return Parsed(path, sha256, None, BuildError(path, exc.reason, exc.line, sha256), False)
-    except Exception as exc:  # a parser bug must not stop the build either
-        return Parsed(path, sha256, None, BuildError(path, f"{type(exc).__name__}: {exc}", None, sha256), False)
+        return Outcome(path, sha256, key, None, BuildError(path, exc.reason, exc.line, sha256), False)
+    except Exception as exc:  # a parser or publishing bug must not stop the build either
+        return Outcome(path, sha256, key, None, BuildError(path, f"{type(exc).__name__}: {exc}", None, sha256), False)
     if cache_file:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=cache_file.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(report.to_dict(), fh, ensure_ascii=False)
-        os.replace(tmp, cache_file)
-    return Parsed(path, sha256, report, None, False)
+        try:
+            cache_file.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=cache_file.parent, suffix=".tmp")
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(pub, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, cache_file)
+        except OSError:  # the cache is an optimisation: a full disk must not fail the report
+            pass
+    return Outcome(path, sha256, key, pub, None, False)
 
 
-def _parse_star(args: tuple) -> Parsed:
-    return parse_one(*args)
+def _work_star(args: tuple) -> Outcome:
+    return work(*args)
 
 
-def parse_all(jobs: list[tuple[str, str, str | None]], workers: int, progress: bool) -> list[Parsed]:
-    from tqdm import tqdm
-
-    bar = tqdm(total=len(jobs), desc="parse", unit="file", file=sys.stderr, disable=not progress)
-    try:
-        if workers <= 1 or len(jobs) <= 1:
-            results = []
-            for job in jobs:
-                results.append(parse_one(*job))
-                bar.update()
-            return results
-        with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-            results = []
-            for res in pool.map(_parse_star, jobs, chunksize=max(1, len(jobs) // (workers * 8))):
-                results.append(res)
-                bar.update()
-            return results
-    finally:
-        bar.close()
+def run_jobs(jobs: list[tuple], workers: int) -> Iterator[Outcome]:
+    """Outcomes in job order, computed by ``workers`` processes (inline when 1)."""
+    if workers <= 1 or len(jobs) <= 1:
+        for job in jobs:
+            yield work(*job)
+        return
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+        yield from pool.map(_work_star, jobs, chunksize=max(1, min(16, len(jobs) // (workers * 8))))
 
 
 # ---------------------------------------------------------------- the build
@@ -182,18 +252,41 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def unique_report_ids(reports: list[Report], log: Callable[[str], None]) -> None:
-    """Second and later reports with a taken report_id get ``-2``, ``-3`` … (in sorted path order)."""
-    taken: set[str] = set()
-    for r in reports:
-        rid, n = r.report_id, 1
-        while rid in taken:
-            n += 1
-            rid = f"{r.report_id}-{n}"
-        if rid != r.report_id:
-            log(f"{r.source_file}: report_id {r.report_id} is taken by another file; using {rid}")
-            r.report_id = rid
-        taken.add(rid)
+def next_free_id(report_id: str, taken: set[str]) -> str:
+    """``report_id`` if free, else ``report_id-2``, ``-3`` …"""
+    rid, n = report_id, 1
+    while rid in taken:
+        n += 1
+        rid = f"{report_id}-{n}"
+    return rid
+
+
+def _manifest_file(cache_dir: str | Path | None) -> Path | None:
+    return Path(cache_dir) / code_version() / "packages.json" if cache_dir else None
+
+
+def _load_reuse(cache_dir, packages) -> dict[str, str]:
+    """Folder → cache key of the package tree written last time by this code version."""
+    mf = _manifest_file(cache_dir)
+    if not (mf and packages and mf.exists()):
+        return {}
+    try:
+        data = json.loads(mf.read_text(encoding="utf-8"))
+        return data["folders"] if data.get("out") == str(Path(packages).resolve()) else {}
+    except (ValueError, KeyError, OSError):
+        return {}
+
+
+def _save_reuse(cache_dir, packages, folders: dict[str, str]) -> None:
+    mf = _manifest_file(cache_dir)
+    if not (mf and packages):
+        return
+    try:
+        mf.parent.mkdir(parents=True, exist_ok=True)
+        mf.write_text(json.dumps({"out": str(Path(packages).resolve()), "folders": folders}, ensure_ascii=False),
+                      encoding="utf-8")
+    except OSError:
+        pass
 
 
 def build(
@@ -205,11 +298,20 @@ def build(
     progress: bool = True,
     log: Callable[[str], None] | None = None,
 ) -> BuildResult:
-    """Build the database and the data packages. Raises :class:`NothingBuilt` if no report built."""
-    from .database import write_database
-    from .package import corpus_package, folder_name, package_name, report_package, write_tree
-    from .rows import build_error_row, report_rows
-    from .schema import TABLES
+    """Build the database and the data packages.
+
+    Raises :class:`NothingBuilt` if no report built, :class:`OutputError` if an output cannot
+    be written; in both cases the previous outputs are left as they were.
+    """
+    import sqlite3
+
+    from tqdm import tqdm
+
+    from .database import DatabaseWriter
+    from .package import TreeWriter, corpus_descriptor, dumps
+    from .publish import csv_rows, sql_rows
+    from .rows import build_error_row
+    from .schema import TABLES, table
 
     started = time.perf_counter()
     lines: list[str] = []
@@ -219,9 +321,10 @@ def build(
         if log:
             log(msg)
 
-    files = discover(inputs)
     errors: list[BuildError] = []
-    jobs: list[tuple[str, str, str | None]] = []
+    files = discover(inputs, errors)
+    unreadable = len(errors)
+    todo: list[tuple[Path, str]] = []
     first_by_sha: dict[str, str] = {}
     duplicates = 0
     for f in files:
@@ -235,56 +338,107 @@ def build(
             say(f"{f}: same content as {first_by_sha[sha]} (sha256 {sha[:12]}…); skipped")
             continue
         first_by_sha[sha] = str(f)
-        jobs.append((str(f), sha, str(cache_dir) if cache_dir else None))
+        todo.append((f, sha))
 
-    results = parse_all(jobs, workers or os.cpu_count() or 1, progress)
-    reports = []
-    for res in results:
-        if res.error:
-            errors.append(res.error)
-        else:
-            reports.append(res.report)
-    for e in errors:
-        say(f"{e.source_file}:{e.line or ''}: error: {e.error}".replace(":: ", ": "))
-    if not reports:
-        raise NothingBuilt(f"no report could be built from {len(files)} file(s)" +
-                           (f"; {len(errors)} error(s)" if errors else ""))
-    unique_report_ids(reports, say)
+    def writing(what, exc: BaseException) -> OutputError:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return OutputError(f"cannot write {what}: {reason} (the previous outputs are unchanged)")
 
-    corpus: dict[str, list[dict]] = {t.name: [] for t in TABLES}
-    tree: dict[str, dict[str, str]] = {}
-    built = []
-    for r in reports:
+    db = tree = None
+    built: list[Built] = []
+    parsed = cached = reused = 0
+    counts = {t.name: 0 for t in TABLES}
+    try:
         try:
-            rows = report_rows(r, package_name(r))
-        except Exception as exc:  # one bad report must not stop the others
-            err = BuildError(r.source_file, f"cannot publish the parsed report: {type(exc).__name__}: {exc}", None,
-                             r.source_sha256)
-            errors.append(err)
-            say(f"{err.source_file}: error: {err.error}")
-            continue
-        built.append(r)
-        for name, data in rows.items():
-            corpus[name].extend(data)
-        tree[folder_name(r)] = report_package(r, rows)
-    reports = built
-    if not reports:
-        raise NothingBuilt(f"no report could be built from {len(files)} file(s); {len(errors)} error(s)")
-    corpus["build_errors"] = [build_error_row(e.source_file, e.error, e.line, e.sha256) for e in errors]
-    tree["jixiao"] = corpus_package(reports, corpus)
-
-    counts = {name: len(data) for name, data in corpus.items()}
-    if out:
-        write_database(out, corpus)
-    if packages:
-        write_tree(packages, tree)
+            db = DatabaseWriter(out) if out else None
+        except (OSError, sqlite3.Error) as exc:
+            raise writing(out, exc) from exc
+        try:
+            tree = TreeWriter(packages) if packages else None
+        except OSError as exc:
+            raise writing(packages, exc) from exc
+        # Which folder of the previous tree each unchanged file's package can be linked from.
+        by_key = {k: f for f, k in _load_reuse(cache_dir, packages).items()} if tree else {}
+        cache = str(cache_dir) if cache_dir else None
+        jobs = []
+        for f, sha in todo:
+            key = cache_key(str(f), sha)
+            reuse_from = str(Path(packages) / by_key[key]) if key in by_key else None
+            jobs.append((str(f), sha, cache, str(tree.parts) if tree else None, reuse_from))
+        taken: set[str] = set()
+        bar = tqdm(total=len(jobs), desc="build", unit="file", file=sys.stderr, disable=not progress)
+        for res in run_jobs(jobs, workers or os.cpu_count() or 1):
+            bar.update()
+            if res.error:
+                errors.append(res.error)
+                continue
+            parsed += not res.from_cache
+            cached += res.from_cache
+            reused += res.reused
+            pub = res.published
+            try:
+                if pub.report_id in taken:  # rare: publish again under a free id, written here
+                    rid = next_free_id(pub.report_id, taken)
+                    say(f"{pub.built.source_file}: report_id {pub.report_id} is taken by another file; using {rid}")
+                    pub = publish_file(res.path, rid)
+                    if tree:
+                        shutil.rmtree(tree.parts / res.key)
+                        tree.add_report(tree.unique_folder(pub.folder, f"report-{res.sha256[:12]}"),
+                                        pub.package_files())
+                elif tree:
+                    tree.place(res.key, tree.unique_folder(pub.folder, f"report-{res.sha256[:12]}"), res.key)
+                taken.add(pub.report_id)
+                if db:
+                    db.add(pub.sql, pub.search)
+                if tree:
+                    tree.append_corpus(pub.csv)
+            except (OSError, sqlite3.Error) as exc:
+                raise writing(out if db else packages, exc) from exc
+            built.append(pub.built)
+            for name, rows in pub.sql.items():
+                counts[name] += len(rows)
+        bar.close()
+        for e in errors:
+            say(f"{e.source_file}:{e.line or ''}: error: {e.error}".replace(":: ", ": "))
+        if not built:
+            raise NothingBuilt(f"no report could be built from {len(files) + unreadable} file(s)"
+                               + (f"; {len(errors)} error(s)" if errors else ""))
+        err_table = table("build_errors")
+        err_rows = [build_error_row(e.source_file, e.error, e.line, e.sha256) for e in errors]
+        counts["build_errors"] = len(err_rows)
+        try:
+            if db:
+                db.add({"build_errors": sql_rows(err_table, err_rows)}, [])
+                db.close()
+            if tree:
+                tree.close(dumps(corpus_descriptor(built)), {"build_errors": csv_rows(err_table, err_rows)})
+        except (OSError, sqlite3.Error) as exc:
+            raise writing(out if db and not db.closed else packages, exc) from exc
+        # Both outputs are complete: move them into place back to back.
+        try:
+            if db:
+                db.commit()
+            if tree:
+                tree.commit()
+        except OSError as exc:
+            raise writing(out, exc) from exc
+        if tree:
+            _save_reuse(cache_dir, packages, tree.keys)
+    except BaseException:
+        if db:
+            db.abort()
+        if tree:
+            tree.abort()
+        raise
     result = BuildResult(
-        reports=reports, errors=errors, counts=counts,
-        parsed=sum(1 for r in results if not r.from_cache), cached=sum(1 for r in results if r.from_cache),
-        duplicates=duplicates, seconds=time.perf_counter() - started, log=lines,
+        reports=built, errors=errors, counts=counts, parsed=parsed, cached=cached, duplicates=duplicates,
+        seconds=time.perf_counter() - started, log=lines, reused_folders=reused,
     )
     if out:
-        write_log(Path(out).parent / "build.log", result)
+        try:
+            write_log(Path(out).parent / "build.log", result)
+        except OSError:
+            pass
     return result
 
 

@@ -87,13 +87,13 @@ def build(reports: tuple[str, ...], out: str, packages: str, workers: int | None
     """
     from pathlib import Path
 
-    from .build import NothingBuilt, build as run, summary
+    from .build import NothingBuilt, OutputError, build as run, summary
 
     cache_dir = Path(out).parent / "cache" if cache else None
     try:
         result = run(reports or ("reports",), out=out, packages=packages, workers=workers, cache_dir=cache_dir,
                      log=lambda msg: click.echo(msg, err=True))
-    except NothingBuilt as exc:
+    except (NothingBuilt, OutputError) as exc:
         raise click.ClickException(str(exc))
     click.echo(summary(result), err=True)
 

@@ -1,106 +1,136 @@
 """Write ``build/jixiao.db``: schema tables, Chinese full-text search and views.
 
-The file is written to a temporary name in the same folder and moved into place with
-``os.replace`` only when complete, so a killed build leaves the previous database intact.
+The build streams each report's rows into :class:`DatabaseWriter` as they come from the
+workers: one transaction into a temporary file beside the target (no journal, no fsync until
+the end: a crash just leaves a temporary file that is deleted), indexes created after the
+rows are in, then ``os.replace`` moves the complete file into place. A killed build therefore
+leaves the previous database intact.
 
-Search follows research/chinese-search.md, design D1 in layout S2: ``sections_fts`` is a
-plain ``unicode61`` FTS5 table that stores its own copy of heading and body with every Han
-character as its own token (U+200B-separated); its rowid is the ``sections`` rowid. The
-plugin ``plugins/cjk_search.py`` turns a query into a phrase of single characters.
+Search follows research/chinese-search.md, design D1 in layout S2 (see :mod:`jixiao.search`):
+``sections_fts`` has ``rowid`` = the ``sections`` rowid, which the writer assigns itself.
 """
 from __future__ import annotations
 
 import os
-import re
+import sqlite3
 import tempfile
 from pathlib import Path
 from typing import Iterable
 
 import sqlite_utils
 
-from .schema import TABLES, create_tables, sql_value
+from .schema import TABLES, create_indexes, create_tables, sql_value
+from .search import FTS_COLUMNS, FTS_TABLE, escape_fts_cjk, han_split  # noqa: F401  (re-exported)
 from .views import VIEWS
 
-_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
-HAN_RE = re.compile(f"([{_HAN}])")
-ZWSP = "\u200b"
-_ZW_RUN = re.compile(ZWSP + "+")
-_TERMS = re.compile(r'\s+|(".*?")')  # the term splitting of datasette.utils.escape_fts
 
-FTS_TABLE = "sections_fts"
-FTS_COLUMNS = ("heading_cjk", "body_cjk")
+class DatabaseWriter:
+    """Streams rows into a new SQLite file; :meth:`finish` moves it into place, :meth:`abort` drops it."""
 
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        os.close(fd)
+        self.tmp = Path(tmp)
+        self.counts = {t.name: 0 for t in TABLES}
+        self.closed = False
+        self._next_section = 1
+        try:
+            self.conn = sqlite3.connect(self.tmp, isolation_level=None)
+            # A fresh temporary file: a crash loses nothing that matters, so skip the journal
+            # and the fsyncs; one transaction for the whole load.
+            for pragma in ("journal_mode = off", "synchronous = off", "temp_store = memory",
+                           "cache_size = -65536", "foreign_keys = off"):
+                self.conn.execute(f"pragma {pragma}")
+            create_tables(sqlite_utils.Database(self.conn), indexes=False)
+            cols = ", ".join(FTS_COLUMNS)
+            self.conn.execute(f"create virtual table {FTS_TABLE} using fts5({cols}, tokenize='unicode61')")
+            self.conn.execute("begin")
+        except BaseException:
+            self.abort()
+            raise
+        self._insert = {
+            t.name: f"insert into [{t.name}] ({', '.join(f'[{n}]' for n in t.field_names)}) "
+                    f"values ({', '.join('?' * len(t.fields))})"
+            for t in TABLES
+        }
+        self._insert["sections"] = self._insert["sections"].replace("([", "(rowid, [", 1).replace("values (", "values (?, ", 1)
+        self._insert_fts = f"insert into {FTS_TABLE}(rowid, {', '.join(FTS_COLUMNS)}) values (?, ?, ?)"
 
-def han_split(text: str | None) -> str:
-    """Every Han character becomes its own token: U+200B on both sides (exactly reversible)."""
-    t = HAN_RE.sub(ZWSP + r"\1" + ZWSP, (text or "").replace(ZWSP, ""))
-    return _ZW_RUN.sub(ZWSP, t).strip(ZWSP)
+    def add(self, sql: dict[str, list[tuple]], search: list[tuple[str, str]]) -> None:
+        """One report's rows (table → value tuples in schema order) and its sections' search text."""
+        for t in TABLES:
+            rows = sql.get(t.name)
+            if not rows:
+                continue
+            if t.name == "sections":
+                first = self._next_section
+                self._next_section += len(rows)
+                self.conn.executemany(self._insert["sections"], ((first + i, *row) for i, row in enumerate(rows)))
+                self.conn.executemany(self._insert_fts, ((first + i, h, b) for i, (h, b) in enumerate(search)))
+            else:
+                self.conn.executemany(self._insert[t.name], rows)
+            self.counts[t.name] += len(rows)
 
+    def close(self) -> None:
+        """Indexes, views, checks and statistics; the file is complete but not yet in place."""
+        try:
+            db = sqlite_utils.Database(self.conn)
+            create_indexes(db)
+            for name, sql in VIEWS.items():
+                db.create_view(name, sql.strip())
+            violations = self.conn.execute("pragma foreign_key_check").fetchall()
+            if violations:
+                raise RuntimeError(f"foreign key violations: {violations[:5]}")
+            self.conn.execute(f"insert into {FTS_TABLE}({FTS_TABLE}) values ('optimize')")
+            # Statistics for the query planner (bounded: samples at most 1000 rows per index).
+            self.conn.execute("pragma analysis_limit = 1000")
+            self.conn.execute("analyze")
+            self.conn.execute("commit")
+            self.conn.execute("pragma journal_mode = delete")
+            self.conn.close()
+            self.closed = True
+        except BaseException:
+            self.abort()
+            raise
 
-def escape_fts_cjk(query: str) -> str:
-    """A search box query → FTS5 MATCH: each term a phrase of single Han characters.
+    def commit(self) -> None:
+        """Move the complete file into place (atomic on one file system)."""
+        os.replace(self.tmp, self.path)
 
-    ``法律援助`` → ``"法 律 援 助"``; ``法律援助 2024`` → ``"法 律 援 助" "2024"``; empty → ``""``.
-    """
-    query = query or ""
-    if query.count('"') % 2:
-        query += '"'
-    terms = [b.replace('"', "") for b in _TERMS.split(query) if b and b != '""']
-    phrases = [" ".join(HAN_RE.sub(r" \1 ", t).split()) for t in terms]
-    return " ".join(f'"{p}"' for p in phrases if p) or '""'
+    def finish(self) -> dict[str, int]:
+        self.close()
+        try:
+            self.commit()
+        except BaseException:
+            self.abort()
+            raise
+        return dict(self.counts)
+
+    def abort(self) -> None:
+        try:
+            self.conn.close()
+        except Exception:  # noqa: BLE001 - already closed or never opened
+            pass
+        self.tmp.unlink(missing_ok=True)
 
 
 def write_database(path: str | Path, rows: dict[str, list[dict]]) -> dict[str, int]:
-    """Write every table of ``rows`` (table name → row dicts) to ``path`` atomically.
+    """Write ``rows`` (table name → row dicts, every table of the schema) to ``path`` atomically.
 
-    Returns the row count of each table as written.
+    The whole-corpus-in-memory form, for tests and small scripts; the build streams instead.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    w = DatabaseWriter(path)
     try:
-        db = sqlite_utils.Database(tmp, recreate=True)
-        counts = populate(db, rows)
-        db.conn.close()
-        os.replace(tmp, path)
+        sql = {t.name: [tuple(sql_value(f, r[f.name]) for f in t.fields) for r in rows.get(t.name, [])]
+               for t in TABLES}
+        search = [(han_split(r["heading"]), han_split(r["body"])) for r in rows.get("sections", [])]
+        w.add(sql, search)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        w.abort()
         raise
-    return counts
-
-
-def populate(db: sqlite_utils.Database, rows: dict[str, list[dict]]) -> dict[str, int]:
-    db.execute("pragma foreign_keys = on")
-    with db.conn:
-        create_tables(db)
-        counts = {}
-        for t in TABLES:
-            data = rows.get(t.name, [])
-            db[t.name].insert_all(
-                ({f.name: sql_value(f, row[f.name]) for f in t.fields} for row in data), batch_size=500
-            )
-            counts[t.name] = len(data)
-        build_search(db)
-        for name, sql in VIEWS.items():
-            db.create_view(name, sql.strip())
-    violations = db.execute("pragma foreign_key_check").fetchall()
-    if violations:
-        raise RuntimeError(f"foreign key violations: {violations[:5]}")
-    db.execute(f"insert into {FTS_TABLE}({FTS_TABLE}) values ('optimize')")
-    db.conn.commit()
-    db.execute("vacuum")
-    return counts
-
-
-def build_search(db: sqlite_utils.Database) -> None:
-    cols = ", ".join(FTS_COLUMNS)
-    db.execute(f"create virtual table {FTS_TABLE} using fts5({cols}, tokenize='unicode61')")
-    db.conn.executemany(
-        f"insert into {FTS_TABLE}(rowid, {cols}) values (?, ?, ?)",
-        ((rowid, han_split(h), han_split(b)) for rowid, h, b in
-         db.execute("select rowid, heading, body from sections order by rowid").fetchall()),
-    )
+    return w.finish()
 
 
 def table_counts(path: str | Path, names: Iterable[str]) -> dict[str, int]:

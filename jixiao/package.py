@@ -17,8 +17,6 @@ swapped in only when complete.
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import re
@@ -27,7 +25,7 @@ import tempfile
 from decimal import Decimal
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .model import Report
 from .schema import LICENSE, SOURCE_TITLE, TABLES, Table, frictionless_schema
@@ -71,15 +69,6 @@ def csv_value(value: Any) -> str:
     return str(value)
 
 
-def csv_text(t: Table, rows: list[dict]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(t.field_names)
-    for row in rows:
-        w.writerow([csv_value(row[n]) for n in t.field_names])
-    return buf.getvalue()
-
-
 def resource(t: Table) -> dict[str, Any]:
     return {
         "name": t.name,
@@ -112,57 +101,134 @@ def descriptor(name: str, title: str, description: str, reports: list[Report], t
     }
 
 
-def report_package(report: Report, rows: dict[str, list[dict]]) -> dict[str, str]:
-    """Files (relative path → text) of one report's package."""
-    tables = [t for t in TABLES if t.per_report]
-    desc = descriptor(
+def report_descriptor(report: Report) -> dict:
+    """The datapackage.json of one report's package."""
+    return descriptor(
         package_name(report),
         f"{report.title or report.report_id}",
         f"{report.unit_name or ''} {report.fiscal_year or ''} 年度绩效自评报告的结构化数据（{report.report_kind}）。"
         f"\nStructured data of one performance self-evaluation report. {SOURCE_TITLE}",
-        [report], tables,
+        [report], [t for t in TABLES if t.per_report],
     )
-    return _files(desc, tables, rows)
 
 
-def corpus_package(reports: list[Report], rows: dict[str, list[dict]]) -> dict[str, str]:
-    tables = list(TABLES)
-    desc = descriptor(
+def corpus_descriptor(reports: list) -> dict:
+    """The datapackage.json of the corpus package (``reports``: anything with the source fields)."""
+    return descriptor(
         CORPUS,
         "绩效自评报告开放数据（全部报告） jixiao corpus",
         f"全部 {len(reports)} 份部门整体支出绩效自评报告的结构化数据。金额单位万元，比率为百分数。"
         "\nAll reports in one package. Money in 万元 (10,000 yuan), rates in percent.",
-        reports, tables,
+        reports, list(TABLES),
     )
-    return _files(desc, tables, rows)
 
 
-def _files(desc: dict, tables: list[Table], rows: dict[str, list[dict]]) -> dict[str, str]:
-    files = {"datapackage.json": json.dumps(desc, ensure_ascii=False, indent=2) + "\n"}
-    for t in tables:
-        files[f"{t.name}.csv"] = csv_text(t, rows.get(t.name, []))
-    return files
+def dumps(desc: dict) -> str:
+    return json.dumps(desc, ensure_ascii=False, indent=2) + "\n"
 
 
-def write_tree(out: str | Path, tree: dict[str, dict[str, str]]) -> None:
-    """Write ``{folder: {file: text}}`` under ``out``, replacing it only when complete."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    os.chmod(tmp, 0o755)
+def write_folder(d: Path, files: dict[str, str], reuse_from: Path | None = None) -> bool:
+    """Create folder ``d`` with ``files``, or hard-link them from ``reuse_from`` (an identical
+    folder of the previous tree). True when linked. Files are never modified in place, only
+    replaced with the whole tree, so sharing inodes with the previous tree is safe."""
+    d.mkdir()
+    if reuse_from is not None and reuse_from.is_dir():
+        try:
+            for name in files:
+                os.link(reuse_from / name, d / name)
+            return True
+        except OSError:  # a file missing, another file system, links not allowed: write instead
+            shutil.rmtree(d)
+            d.mkdir()
+    for name, text in files.items():
+        with open(d / name, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+    return False
+
+
+def remove_later(path: Path) -> None:
+    """Delete a folder in a detached process: unlinking a big old tree takes seconds and is not
+    needed to finish the build (the name is unique and hidden; a leftover is swept next time)."""
+    import subprocess
+
     try:
-        for folder, files in sorted(tree.items()):
-            d = tmp / folder
-            d.mkdir(parents=True)
-            for name, text in files.items():
-                (d / name).write_text(text, encoding="utf-8", newline="")
+        subprocess.Popen(["rm", "-rf", "--", str(path)], start_new_session=True,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except OSError:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+class TreeWriter:
+    """Writes the package tree into a temporary folder beside ``out``; :meth:`commit` swaps it in.
+
+    Report folders are made by the build's workers under :attr:`parts` (see :func:`write_folder`)
+    and moved to their final name with :meth:`place`, or written here with :meth:`add_report`.
+    Their CSV rows are appended to the corpus package's CSVs as they come
+    (:meth:`append_corpus`), so nothing is held in memory.
+    """
+
+    def __init__(self, out: str | Path):
+        self.out = Path(out)
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self.keys: dict[str, str] = {}  # folder → cache key of what was written there
+        self.folders: set[str] = set()
+        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.", suffix=".tmp", dir=self.out.parent))
+        self.parts = self.tmp / ".parts"
+        self.corpus = {}
+        try:
+            os.chmod(self.tmp, 0o755)
+            for stale in self.out.parent.glob(f".{self.out.name}.*.old"):  # left by an interrupted removal
+                remove_later(stale)
+            self.parts.mkdir()
+            (self.tmp / CORPUS).mkdir()
+            for t in TABLES:
+                self.corpus[t.name] = open(self.tmp / CORPUS / f"{t.name}.csv", "w", encoding="utf-8", newline="")
+                self.corpus[t.name].write(",".join(t.field_names) + "\n")
+        except BaseException:
+            self.abort()
+            raise
+
+    def unique_folder(self, folder: str, fallback: str) -> str:
+        return fallback if folder in self.folders or folder == CORPUS else folder
+
+    def place(self, part: str, folder: str, key: str | None = None) -> None:
+        """Move the folder a worker made under :attr:`parts` to its name in the tree."""
+        os.rename(self.parts / part, self.tmp / folder)
+        self.folders.add(folder)
+        if key:
+            self.keys[folder] = key
+
+    def add_report(self, folder: str, files: dict[str, str]) -> None:
+        write_folder(self.tmp / folder, files)
+        self.folders.add(folder)
+
+    def append_corpus(self, csv_rows: dict[str, str]) -> None:
+        for name, text in csv_rows.items():
+            self.corpus[name].write(text)
+
+    def close(self, corpus_descriptor_text: str, extra_rows: dict[str, str]) -> None:
+        """The corpus package's last rows and descriptor: the tree is complete, not yet in place."""
+        try:
+            self.append_corpus(extra_rows)
+            for fh in self.corpus.values():
+                fh.close()
+            (self.tmp / CORPUS / "datapackage.json").write_text(corpus_descriptor_text, encoding="utf-8")
+            shutil.rmtree(self.parts)  # empty unless a worker's folder was not used
+        except BaseException:
+            self.abort()
+            raise
+
+    def commit(self) -> None:
+        """Swap the new tree in (two renames); the old tree is removed in the background."""
         old = None
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
-            os.replace(out, old / out.name)
-        os.replace(tmp, out)
+        if self.out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.", suffix=".old", dir=self.out.parent))
+            os.replace(self.out, old / self.out.name)
+        os.replace(self.tmp, self.out)
         if old:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+            remove_later(old)
+
+    def abort(self) -> None:
+        for fh in self.corpus.values():
+            fh.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)

@@ -76,6 +76,10 @@ class Table:
     fts: tuple[str, ...] = ()  # columns indexed by the Chinese full-text search (see database.py)
     per_report: bool = True  # False: corpus-level only (build_errors)
     label_column: str | None = None
+    # Composite indexes (column lists, in order) for the lookups the site does per report; see
+    # jixiao/views.py. Without them SQLite seeks on a one-column facet index (kind, key, severity)
+    # and scans every report's rows for each report.
+    indexes: tuple[tuple[str, ...], ...] = ()
 
     @property
     def field_names(self) -> list[str]:
@@ -240,6 +244,7 @@ TABLES: tuple[Table, ...] = (
             line(),
         ),
         ("report_id", "seq"), (REPORT_FK,), label_column="item",
+        indexes=(("report_id", "key", "seq"),),
     ),
     Table(
         "details", "支出明细", "Expense details",
@@ -289,6 +294,7 @@ TABLES: tuple[Table, ...] = (
             line("Source line where the table starts (= line_start)."),
         ),
         ("evaluation_id",), (REPORT_FK,), label_column="title",
+        indexes=(("report_id", "kind", "seq"),),
     ),
     Table(
         "funds", "资金情况", "Funds",
@@ -377,6 +383,7 @@ TABLES: tuple[Table, ...] = (
             line("Main source line of the finding."),
         ),
         ("report_id", "seq"), (REPORT_FK,), label_column="message",
+        indexes=(("report_id", "severity"),),
     ),
     Table(
         "warnings", "解析警告", "Parser warnings",
@@ -504,8 +511,12 @@ def frictionless_schema(t: Table, with_foreign_keys: bool = True) -> dict[str, A
 # ---------------------------------------------------------------- SQLite
 
 
-def create_tables(db: Any) -> None:
-    """Create every table of the schema in a sqlite_utils.Database (which must be empty)."""
+def create_tables(db: Any, indexes: bool = True) -> None:
+    """Create every table of the schema in a sqlite_utils.Database (which must be empty).
+
+    ``indexes=False`` leaves the indexes to :func:`create_indexes`: the build creates them
+    after the rows are in, which is several times faster than maintaining them per insert.
+    """
     for t in TABLES:
         db[t.name].create(
             {f.name: SQL_TYPES[f.type] for f in t.fields},
@@ -513,8 +524,17 @@ def create_tables(db: Any) -> None:
             not_null={f.name for f in t.fields if f.required or f.name in t.primary_key},
             foreign_keys=[(fk.column, fk.table, fk.other_column) for fk in t.foreign_keys],
         )
+    if indexes:
+        create_indexes(db)
+
+
+def create_indexes(db: Any) -> None:
+    """The indexes of every table (facet, join and lookup columns)."""
+    for t in TABLES:
         for col in t.indexed:
             db[t.name].create_index([col], find_unique_name=True)
+        for cols in t.indexes:
+            db[t.name].create_index(list(cols), find_unique_name=True)
 
 
 def sql_value(f: Field, value: Any) -> Any:

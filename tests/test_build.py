@@ -134,7 +134,14 @@ def test_incremental_build_parses_nothing_the_second_time(tmp_path):
     second = build([REPORTS], **kw)
     assert (second.parsed, second.cached) == (0, 5)
     assert second.counts == first.counts
-    assert [r.to_dict() for r in second.reports] == [r.to_dict() for r in first.reports]
+    assert second.reports == first.reports
+    assert second.reused_folders == 5  # every report folder hard-linked from the first tree
+    # the linked tree is byte-identical to one written from scratch
+    build([REPORTS], out=tmp_path / "fresh.db", packages=tmp_path / "fresh", cache_dir=None, workers=1,
+          progress=False)
+    def files(root):
+        return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    assert files(tmp_path / "dp") == files(tmp_path / "fresh")
 
 
 def test_a_failed_write_leaves_the_previous_outputs(tmp_path, monkeypatch):
@@ -144,10 +151,10 @@ def test_a_failed_write_leaves_the_previous_outputs(tmp_path, monkeypatch):
     build([SAMPLES[0]], **kw)
     before = (tmp_path / "j.db").read_bytes()
 
-    def boom(db, rows):
+    def boom(self):
         raise RuntimeError("killed")
 
-    monkeypatch.setattr(jixiao.database, "populate", boom)
+    monkeypatch.setattr(jixiao.database.DatabaseWriter, "close", boom)
     with pytest.raises(RuntimeError):
         build([REPORTS], **kw)
     assert (tmp_path / "j.db").read_bytes() == before

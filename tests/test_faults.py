@@ -137,7 +137,6 @@ def _assert_clear_failure(proc: subprocess.CompletedProcess) -> None:
     assert "error" in proc.stderr.lower()
 
 
-@pytest.mark.xfail(strict=True, reason="B4: `jixiao build` prints a traceback when it cannot write its outputs (see build/robustness-findings.md)")
 def test_unwritable_output_paths(corpora, tmp_path):
     base, small, big, ref = corpora
     blocker = tmp_path / "a_file"
@@ -165,7 +164,6 @@ def tiny_tmpfs(tmp_path, corpora):
         subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
 
 
-@pytest.mark.xfail(strict=True, reason="B4: `jixiao build` prints a traceback when it cannot write its outputs (see build/robustness-findings.md)")
 def test_disk_full_keeps_old_outputs(corpora, tiny_tmpfs, tmp_path):
     base, small, big, ref = corpora
     out = tiny_tmpfs / "out"
@@ -180,7 +178,6 @@ def test_disk_full_keeps_old_outputs(corpora, tiny_tmpfs, tmp_path):
     assert "space" in proc.stderr.lower() or "full" in proc.stderr.lower(), proc.stderr[-2000:]
 
 
-@pytest.mark.xfail(strict=True, reason="B4: `jixiao build` prints a traceback when it cannot write its outputs (see build/robustness-findings.md)")
 def test_read_only_output_directory(corpora, tmp_path):
     """A read-only mount (chmod does not stop root): the build fails clearly, outputs untouched."""
     base, small, big, ref = corpora

@@ -1,0 +1,85 @@
+"""One parsed report → everything the build writes for it. Pure: no I/O.
+
+The build runs :func:`publish` in its worker processes, so the expensive steps (checks,
+row shaping, CSV text, search tokens) run in parallel and the main process only streams
+the results into SQLite and the package tree. A :class:`Published` is also what the build
+cache stores, so an unchanged report costs one unpickle on the next build.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+
+from .model import Report
+from .package import csv_value, folder_name, package_name, report_descriptor
+from .rows import report_rows
+from .schema import TABLES, sql_value
+from .search import han_split
+
+PER_REPORT = [t for t in TABLES if t.per_report]
+
+
+@dataclass(frozen=True)
+class Built:
+    """What the build keeps of a report once it is written (small: one per report in memory)."""
+
+    report_id: str
+    source_file: str
+    source_sha256: str
+    fiscal_year: int | None
+    warnings: int
+    unparsed: int
+
+
+@dataclass
+class Published:
+    built: Built
+    folder: str  # the report's folder under datapackages/
+    sql: dict[str, list[tuple]]  # table → rows as SQLite values, in schema column order
+    search: list[tuple[str, str]]  # per sections row: heading and body split for the FTS index
+    csv: dict[str, str]  # table → CSV rows without the header line
+    descriptor: str  # datapackage.json of the report's package
+
+    @property
+    def report_id(self) -> str:
+        return self.built.report_id
+
+    def package_files(self) -> dict[str, str]:
+        files = {"datapackage.json": self.descriptor}
+        for t in PER_REPORT:
+            files[f"{t.name}.csv"] = csv_header(t) + self.csv[t.name]
+        return files
+
+
+def csv_header(t) -> str:
+    return ",".join(t.field_names) + "\n"  # field names are plain ASCII identifiers: no quoting
+
+
+def csv_rows(t, rows: list[dict]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    names = t.field_names
+    w.writerows([csv_value(row[n]) for n in names] for row in rows)
+    return buf.getvalue()
+
+
+def sql_rows(t, rows: list[dict]) -> list[tuple]:
+    fields = t.fields
+    return [tuple(sql_value(f, row[f.name]) for f in fields) for row in rows]
+
+
+def publish(report: Report) -> Published:
+    name = package_name(report)
+    rows = report_rows(report, name)
+    built = Built(report.report_id, report.source_file, report.source_sha256, report.fiscal_year,
+                  len(report.warnings), len(report.unparsed))
+    return Published(
+        built=built,
+        folder=folder_name(report),
+        sql={t.name: sql_rows(t, rows[t.name]) for t in PER_REPORT},
+        search=[(han_split(r["heading"]), han_split(r["body"])) for r in rows["sections"]],
+        csv={t.name: csv_rows(t, rows[t.name]) for t in PER_REPORT},
+        descriptor=json.dumps(report_descriptor(report), ensure_ascii=False, indent=2) + "\n",
+    )
