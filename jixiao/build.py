@@ -34,6 +34,7 @@ import stat
 import sys
 import tempfile
 import time
+from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -227,18 +228,25 @@ def _work(path: str, sha256: str, key: str, cache_dir: str | None) -> Outcome:
     return Outcome(path, sha256, key, pub, None, False)
 
 
-def _work_star(args: tuple) -> Outcome:
-    return work(*args)
-
-
 def run_jobs(jobs: list[tuple], workers: int) -> Iterator[Outcome]:
-    """Outcomes in job order, computed by ``workers`` processes (inline when 1)."""
+    """Outcomes in job order, computed by ``workers`` processes (inline when 1).
+
+    At most a few jobs per worker are in flight: cached results come back faster than the
+    main process can write them, and unbounded they would pile up in memory.
+    """
     if workers <= 1 or len(jobs) <= 1:
         for job in jobs:
             yield work(*job)
         return
+    window = workers * 4
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-        yield from pool.map(_work_star, jobs, chunksize=max(1, min(16, len(jobs) // (workers * 8))))
+        pending = deque()
+        for job in jobs:
+            pending.append(pool.submit(work, *job))
+            if len(pending) >= window:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 # ---------------------------------------------------------------- the build
