@@ -454,7 +454,7 @@ def summary(result: BuildResult) -> str:
     rows = ", ".join(f"{k} {v}" for k, v in result.counts.items())
     return "\n".join([
         f"reports   {len(result.reports)} built ({result.parsed} parsed, {result.cached} from cache, "
-        f"{result.duplicates} duplicate file(s) skipped)",
+        f"{result.duplicates} duplicate file(s) skipped; {result.reused_folders} package folder(s) unchanged)",
         f"rows      {rows}",
         f"warnings  {result.warnings}; unparsed lines {result.unparsed}; errors {len(result.errors)}",
         f"time      {result.seconds:.2f} s",

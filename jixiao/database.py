@@ -97,6 +97,7 @@ class DatabaseWriter:
 
     def commit(self) -> None:
         """Move the complete file into place (atomic on one file system)."""
+        os.chmod(self.tmp, 0o644)  # mkstemp made it private; the database is public data
         os.replace(self.tmp, self.path)
 
     def finish(self) -> dict[str, int]:
