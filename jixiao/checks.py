@@ -7,10 +7,11 @@ against the evidence beside them. Severity: 错误 (the printed figures cannot a
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from . import indicators as ind_mod
 from .model import Evaluation, ExpenseControl, Finding, Indicator, Report, Value, clean_text
@@ -20,6 +21,13 @@ ERROR, DOUBT, NOTE = "错误", "疑点", "提示"
 CENT = Decimal("0.005")  # figures are printed to 0.01 at most
 COLUMNS = (("prev_final", "上年决算数"), ("budget", "本年预算数"), ("final", "本年决算数"))
 NUM = r"(\d+(?:\.\d+)?)"
+
+
+_DECIMALS = re.compile(r"\.(\d+)")
+_GROUP_WEIGHT = re.compile(r"[（(]\s*" + NUM + r"\s*分\s*[）)]")
+_DIGIT = re.compile(r"\d")
+_ATT_INTRO = re.compile(r"附件[^。]{0,4}[:：]\s*$")
+_SCORE_WORDS = re.compile(r"总分|得分|满意度|分值")
 
 
 # ---------------------------------------------------------------- helpers
@@ -69,13 +77,45 @@ def narrative(report: Report) -> list[tuple[str, int]]:
     """(paragraph text, line) of the narrative, one entry per source paragraph."""
     out: list[tuple[str, int]] = []
     for s in report.sections:
-        if s.heading:
-            out.append((clean_text(s.heading), s.line_start))
-        for i, para in enumerate(s.body.split("\n")):
-            p = clean_text(para)
-            if p:
-                out.append((normalise_digits(p), s.line_start + 1 + i))
+        out.extend(_section_narrative(s.heading, s.body, s.line_start))
     return out
+
+
+# A dozen checks read the narrative; cleaning and normalising every paragraph each time was
+# half the time of run_checks. Keyed on the section's own strings (their hashes are cached
+# by Python after the first call), so a changed section is simply a new entry.
+@functools.lru_cache(maxsize=4096)
+def _section_narrative(heading: str, body: str, line_start: int) -> tuple[tuple[str, int], ...]:
+    out: list[tuple[str, int]] = []
+    if heading:
+        out.append((clean_text(heading), line_start))
+    for i, para in enumerate(body.split("\n")):
+        p = clean_text(para)
+        if p:
+            out.append((normalise_digits(p), line_start + 1 + i))
+    return tuple(out)
+
+
+def _finditer_near(rx: re.Pattern, core: re.Pattern, text: str, back: int) -> Iterator[re.Match]:
+    """The matches of ``rx.finditer(text)``, found faster for patterns that open with a run
+    of Han characters (tried, and failed, at nearly every position of a paragraph).
+
+    ``core`` must match wherever a match of ``rx`` has its figure, at most ``back``
+    characters after the start of that match. Then the next match of ``rx`` at or after
+    ``pos`` cannot start before (first ``core`` at or after ``pos``) − ``back``, so the
+    search starts there; the matches found are the same, in the same order. ``rx`` must not
+    match the empty string or use ``^``.
+    """
+    pos = 0
+    while True:
+        hint = core.search(text, pos)
+        if hint is None:
+            return
+        m = rx.search(text, max(pos, hint.start() - back))
+        if m is None:
+            return
+        yield m
+        pos = m.end()
 
 
 def _ec(report: Report, key: str, source: str = "basic_data") -> list[ExpenseControl]:
@@ -204,25 +244,47 @@ def check_project_lines_sum(report: Report) -> list[Finding]:
     return out
 
 
-def _children(report: Report, parent: ExpenseControl) -> list[ExpenseControl]:
-    rows = [e for e in report.expense_controls if e.source == parent.source]
-    names = {parent.item}
+_ChildIndex = dict[tuple[str, "str | None", "str | None"], list[ExpenseControl]]
+
+
+def _child_index(report: Report) -> _ChildIndex:
+    """(source, group, parent_item) → the rows in that place, in table order."""
+    index: _ChildIndex = defaultdict(list)
+    for e in report.expense_controls:
+        index[(e.source, e.group, e.parent_item)].append(e)
+    return index
+
+
+def _children(report: Report, parent: ExpenseControl, index: _ChildIndex | None = None) -> list[ExpenseControl]:
+    """The rows under ``parent`` (same source and group), at any depth, in seq order.
+
+    Walks down through an index of parent_item names instead of rescanning every row until
+    nothing changes: that was cubic in the rows, and a file holding a report 340 times
+    (8,000 rows) took hours. Rows are told apart by identity (seq is unique in a report).
+    """
+    if index is None:
+        index = _child_index(report)
     out: list[ExpenseControl] = []
-    changed = True
-    while changed:
-        changed = False
-        for e in rows:
-            if e is not parent and e not in out and e.parent_item in names and e.group == parent.group:
+    seen = {id(parent)}
+    names, done = [parent.item], set()
+    while names:
+        name = names.pop()
+        if name in done:
+            continue
+        done.add(name)
+        for e in index.get((parent.source, parent.group, name), ()):
+            if id(e) not in seen:
+                seen.add(id(e))
                 out.append(e)
-                names.add(e.item)
-                changed = True
+                names.append(e.item)
     return sorted(out, key=lambda e: e.seq)
 
 
 def check_public_funds_parts(report: Report) -> list[Finding]:
     out = []
+    index = _child_index(report)
     for total in _ec(report, "public_funds_total"):
-        kids = _children(report, total)
+        kids = _children(report, total, index)
         for col, cname in COLUMNS:
             t = _col(total, col)
             vals = [(e, _col(e, col)) for e in kids if _col(e, col) is not None]
@@ -261,15 +323,21 @@ _SUBTOTALS = ("three_public_total", "vehicles", "project_total", "public_funds_t
 def check_subtotal_blank(report: Report) -> list[Finding]:
     """A total row left blank while the rows under it carry figures."""
     out = []
+    # Rows by (source, group) and the child index, built once: per total row they made the
+    # check quadratic (or worse) in the rows of a file holding many reports.
+    by_group: dict[tuple[str, str | None], list[ExpenseControl]] = defaultdict(list)
+    for k in report.expense_controls:
+        by_group[(k.source, k.group)].append(k)
+    index = _child_index(report)
     for e in report.expense_controls:
         if e.key not in _SUBTOTALS:
             continue
         if e.key == "three_public_total":
-            kids = [k for k in report.expense_controls if k.source == e.source and k.group == "three_public" and k is not e]
+            kids = [k for k in by_group[(e.source, "three_public")] if k is not e]
+        elif e.key == "project_total":
+            kids = [k for k in by_group[(e.source, "project")] if k is not e]
         else:
-            kids = _children(report, e)
-            if e.key == "project_total":
-                kids = [k for k in report.expense_controls if k.source == e.source and k.group == "project" and k is not e]
+            kids = _children(report, e, index)
         for col, cname in COLUMNS:
             if getattr(e, col).kind not in ("empty",):
                 continue
@@ -398,8 +466,12 @@ def check_three_public_sources(report: Report) -> list[Finding]:
     return out
 
 
+_ITEM_NOISE = re.compile(r"[（(].*?[）)]|费用$|经费$|费$|支出$")
+
+
+@functools.lru_cache(maxsize=4096)  # compared detail row × expense row: the same items recur
 def _norm_item(s: str) -> str:
-    return re.sub(r"[（(].*?[）)]|费用$|经费$|费$|支出$", "", clean_text(s))
+    return _ITEM_NOISE.sub("", clean_text(s))
 
 
 def check_detail_vs_basic(report: Report) -> list[Finding]:
@@ -462,7 +534,7 @@ def check_nature_sums(report: Report) -> list[Finding]:
 
 
 def _decimals(v: Value) -> int:
-    m = re.search(r"\.(\d+)", normalise_digits(v.clean))
+    m = _DECIMALS.search(normalise_digits(v.clean))
     return len(m.group(1)) if m else 0
 
 
@@ -624,7 +696,7 @@ def check_weights_sum(report: Report) -> list[Finding]:
                 groups[clean_text(lab)].append(w)
                 glines[clean_text(lab)].append(i.line)
         for lab, wl in groups.items():
-            m = re.search(r"[（(]\s*" + NUM + r"\s*分\s*[）)]", lab)
+            m = _GROUP_WEIGHT.search(lab)
             if not m:
                 continue
             stated, s = Decimal(m.group(1)), sum(wl, Decimal(0))
@@ -784,7 +856,7 @@ def check_indicator_reuse(report: Report) -> list[Finding]:
     if ov is None:
         return out
     sigs = {(clean_text(i.level3), i.actual.clean) for i in _rows(ov) if i.actual.kind == "number" or
-            re.search(r"\d", i.actual.clean)}
+            _DIGIT.search(i.actual.clean)}
     for ev in report.evaluations:
         if ev.kind != "project":
             continue
@@ -844,9 +916,10 @@ def check_staffing(report: Report) -> list[Finding]:
                           f"基础数据表：实际在职{fmt(b)}人超过编制{fmt(a)}人。", f"≤{fmt(a)}", fmt(b), [st.line]))
     auth_n = act_n = None
     for text, line in narrative(report):
-        if auth_n is None and (m := _STAFF_AUTH.search(text)):
+        # The literal checks are necessary conditions of the patterns, and much cheaper.
+        if auth_n is None and "编制" in text and (m := _STAFF_AUTH.search(text)):
             auth_n = (Decimal(m.group(1)), line)
-        if act_n is None and (m := _STAFF_ACTUAL.search(text)):
+        if act_n is None and ("实有" in text or "在职" in text or "在岗" in text) and (m := _STAFF_ACTUAL.search(text)):
             act_n = (Decimal(m.group(1)), line)
     if auth_n and a is not None and auth_n[0] != a:
         out.append(_f("narrative_staffing", DOUBT,
@@ -871,6 +944,10 @@ _FIG_PATTERNS = {
 }
 
 
+# A word every match of each _FIG_PATTERNS pattern holds: tested before the pattern.
+_FIG_WORDS = {"basic": "基本支出", "project": "项目支出", "personnel": "人员经费", "public": "公用", "total": "支出"}
+
+
 _BASIC_SPLIT = re.compile(r"基本支出(?:合计|共计|为|共)?" + NUM + r"万元[，,]?其中[：:]?\s*人员经费(?:支出)?" + NUM
                           + r"万元[^。；;]{0,40}?公用(?:经费|支出)(?:支出)?" + NUM + r"万元")
 
@@ -878,7 +955,11 @@ _BASIC_SPLIT = re.compile(r"基本支出(?:合计|共计|为|共)?" + NUM + r"�
 def _narrative_figures(report: Report) -> dict[str, list[tuple[Decimal, int, str]]]:
     out: dict[str, list[tuple[Decimal, int, str]]] = defaultdict(list)
     for text, line in narrative(report):
+        if "万元" not in text:
+            continue  # every pattern ends in 万元
         for key, pat in _FIG_PATTERNS.items():
+            if _FIG_WORDS[key] not in text:
+                continue
             for m in pat.finditer(text):
                 out[key].append((Decimal(m.group(1)), line, text))
     return out
@@ -960,6 +1041,8 @@ def check_narrative_initial_budget(report: Report) -> list[Finding]:
         return out
     basic = proj = None
     for text, line in narrative(report):
+        if "年初预算" not in text:
+            continue  # all three patterns name 年初预算
         if (m := _INIT_TOTAL.search(text)) and "专项" not in text[: m.start()][-6:]:
             v = Decimal(m.group(1))
             if _ne(v, i0):
@@ -989,7 +1072,10 @@ def check_narrative_projects(report: Report) -> list[Finding]:
     out = []
     spent: dict[str, list[tuple[Decimal, int]]] = defaultdict(list)
     for text, line in narrative(report):
-        for m in _PROJ_RECON.finditer(text):
+        # _PROJ_RECON needs 年初预算 … 结余结转 and _PROJ_SPENT 项目支出: test the words first,
+        # as a pattern that opens with a run of Han characters is tried at every position.
+        recon = "结余结转" in text and "年初预算" in text
+        for m in (_PROJ_RECON.finditer(text) if recon else ()):
             name = re.sub(r"^(?:[一二三四五六七八九十]+是|另外)", "", m.group("name"))
             a, b = Decimal(m.group("a")), Decimal(m.group("b"))
             c = Decimal(m.group("c")) if m.group("c") else Decimal(0)
@@ -1001,7 +1087,7 @@ def check_narrative_projects(report: Report) -> list[Finding]:
                               fmt(avail), fmt(c + d), [line]))
             if m.group("c"):
                 spent[name].append((c, line))
-        if (m := _PROJ_SPENT.search(text)):
+        if "项目支出" in text and (m := _PROJ_SPENT.search(text)):
             spent[m.group("name")].append((Decimal(m.group(2)), line))
     for name, vals in spent.items():
         vs = sorted({v for v, _ in vals})
@@ -1014,6 +1100,11 @@ def check_narrative_projects(report: Report) -> list[Finding]:
 
 _COUNT_UNITS = "件|人次|人|场|次|小时|名|户|起"
 _FACT = re.compile(r"(?P<key>[\u4e00-\u9fff]{2,12}?)(?:为|达|共|约|近)?(?P<num>\d+(?:\.\d+)?)(?P<q>余)?(?P<unit>" + _COUNT_UNITS + r")")
+_YEAR_BEFORE = re.compile(r"\d{4}年")
+# The figure and unit of a _FACT match, which start at most 13 characters (key and 为/达…)
+# after the match does: see _finditer_near.
+# (\d\d* rather than \d+: a pattern that opens with a character class is scanned in C.)
+_FACT_CORE = re.compile(r"\d\d*(?:\.\d+)?余?(?:" + _COUNT_UNITS + ")")
 _KEY_STRIP = re.compile(r"^(?:今年以来|目前|累计|全年|全区|全市|市本级|区本级|本级|共|其中|已|另外|一是|二是|三是|四是|五是)+")
 
 
@@ -1022,12 +1113,12 @@ def check_narrative_counts(report: Report) -> list[Finding]:
     out = []
     facts: dict[tuple[str, str], list[tuple[Decimal, str, int]]] = defaultdict(list)
     for text, line in narrative(report):
-        for m in _FACT.finditer(text):
+        for m in _finditer_near(_FACT, _FACT_CORE, text, 13):
             key = _KEY_STRIP.sub("", m.group("key"))
             if len(key) < 2:
                 continue
             key = key[-6:]
-            if re.search(r"\d{4}年", text[max(0, m.start() - 5):m.start()]) and len(key) < 3:
+            if _YEAR_BEFORE.search(text[max(0, m.start() - 5):m.start()]) and len(key) < 3:
                 continue
             after = text[m.end():m.end() + 2]
             tail = "，" if not after or after[0] in "，,。；;、）)" else after
@@ -1046,6 +1137,7 @@ def check_narrative_counts(report: Report) -> list[Finding]:
 
 
 _BREAKDOWN = re.compile(r"(?P<tk>[\u4e00-\u9fff]{1,8}?)(?P<total>\d+)(?P<unit>件|人|个|名)[，,]?[（(]?其中[：:，,]?(?P<parts>[^。；;）)]*)")
+_BREAKDOWN_CORE = re.compile(r"\d\d*(?:件|人|个|名)[，,]?[（(]?其中")  # ≤ 8 characters in (tk)
 _PART = re.compile(r"[\u4e00-\u9fff]{1,12}?(\d+)(件|人|个|名)")
 _DONE_REST = re.compile(r"(?P<total>\d+)件[，,](?P<a>\d+)件已[^，。]*[，,]另外?(?P<b>\d+)件")
 _RATIO = re.compile(r"(?P<n>\d+)件[，、](?P<k>[\u4e00-\u9fff]{1,4}?)(?P<m>\d+)件[，、](?P=k)率(?:为|达)?(?P<r>\d+(?:\.\d+)?)%")
@@ -1054,7 +1146,8 @@ _RATIO = re.compile(r"(?P<n>\d+)件[，、](?P<k>[\u4e00-\u9fff]{1,4}?)(?P<m>\d+
 def check_narrative_arithmetic(report: Report) -> list[Finding]:
     out = []
     for text, line in narrative(report):
-        for m in _BREAKDOWN.finditer(text):
+        # Each pattern needs a word the text may lack (其中 / 件已…另 / 率…%): test that first.
+        for m in (_finditer_near(_BREAKDOWN, _BREAKDOWN_CORE, text, 8) if "其中" in text else ()):
             total = Decimal(m.group("total"))
             parts = [(Decimal(p.group(1)), p.group(2)) for p in _PART.finditer(m.group("parts"))]
             parts = [v for v, u in parts if u == m.group("unit")]
@@ -1065,13 +1158,13 @@ def check_narrative_arithmetic(report: Report) -> list[Finding]:
                 out.append(_f("narrative_breakdown", ERROR if s > total else DOUBT,
                               f"正文“{m.group('tk')}{m.group('total')}{m.group('unit')}”，其中各项相加为{fmt(s)}{m.group('unit')}（差{fmt(total - s)}）。",
                               fmt(total), fmt(s), [line]))
-        for m in _DONE_REST.finditer(text):
+        for m in (_DONE_REST.finditer(text) if "件已" in text and "另" in text else ()):
             t, a, b = (Decimal(m.group(k)) for k in ("total", "a", "b"))
             if a + b > t:
                 out.append(_f("narrative_breakdown", ERROR,
                               f"正文“{m.group(0)}”：{fmt(a)}+{fmt(b)}={fmt(a + b)}件，多于总数{fmt(t)}件。",
                               fmt(t), fmt(a + b), [line]))
-        for m in _RATIO.finditer(text):
+        for m in (_RATIO.finditer(text) if "率" in text and "%" in text else ()):
             n, k, r = Decimal(m.group("n")), Decimal(m.group("m")), Decimal(m.group("r"))
             if n == 0:
                 continue
@@ -1101,12 +1194,12 @@ def check_narrative_claims(report: Report) -> list[Finding]:
         if _n(w) is not None and _n(s) is not None and _n(s) < _n(w):
             short.append(i)
     for text, line in narrative(report):
-        if short and (m := _ALL_MET.search(text)):
+        if short and "指标" in text and (m := _ALL_MET.search(text)):
             i = short[0]
             out.append(_f("claim_all_met", DOUBT,
                           f"正文称“{m.group(0)}”，但自评表中{len(short)}个指标未得满分（如“{clean_text(i.level3)}”{fmt(_n(aligned(i)[3]))}/{fmt(_n(aligned(i)[2]))}）。",
                           "全部满分", f"{len(short)}个扣分", [line] + [x.line for x in short]))
-        for m in _OVER.finditer(text):
+        for m in (_OVER.finditer(text) if "超" in text and "%" in text else ()):
             tkey = ind_mod.topic_of_text(m.group("what"))
             if not tkey:
                 continue
@@ -1144,7 +1237,7 @@ def check_attachments(report: Report) -> list[Finding]:
     kinds_present: dict[str, list[int]] = defaultdict(list)
     for t in report.tables:
         cap = normalise_digits(t.caption if isinstance(t.caption, str) else " ".join(t.caption))
-        m = re.search(r"附件\s*(\d+)", cap)
+        m = _ATT_REF.search(cap)
         title = cap + " " + t.kind
         k = _kind_of(cap) or {"basic_data": "basic_data", "evaluation": "evaluation", "third_party": "third_party"}.get(t.kind)
         if "项目支出" in cap:
@@ -1165,7 +1258,7 @@ def check_attachments(report: Report) -> list[Finding]:
                               f"附件{n}", "（无）", [line]))
         lm = _ATT_LIST.match(text)
         if not lm:
-            listed_any = bool(re.search(r"附件[^。]{0,4}[:：]\s*$", text))
+            listed_any = bool(_ATT_INTRO.search(text))
             continue
         if "附件" in text:
             listed_any = True
@@ -1202,7 +1295,7 @@ def check_orphan_tables(report: Report) -> list[Finding]:
         if t.kind not in ("generic", "unknown"):
             continue
         flat = [clean_text(c) for row in t.rows for c in row]
-        if any(re.search(r"总分|得分|满意度|分值", c) for c in flat):
+        if any(_SCORE_WORDS.search(c) for c in flat):
             lines = [l for row in t.lines for l in row]
             out.append(_f("orphan_table", DOUBT,
                           f"第{t.line_start}行起有一段无标题、无项目名的评分表残片（{' | '.join(c for c in flat if c)[:60]}），与正式自评表内容不一致或重复，疑为删除表格的残留。",
@@ -1257,6 +1350,7 @@ def check_third_party_progress(report: Report) -> list[Finding]:
     return out
 
 
+_CTX_CORE = re.compile(r"\d\d*余?(?:人次|件|个|次|场|人)")  # at most 4 characters in: see _finditer_near
 _CTX_FIG = re.compile(r"(?P<key>[\u4e00-\u9fff]{2,4})(?P<num>\d+)(?P<q>余)?(?P<unit>人次|件|个|次|场|人)")
 
 
@@ -1272,7 +1366,7 @@ def check_unit_mismatch(report: Report) -> list[Finding]:
         got: dict[tuple[str, str], set[tuple[str, int]]] = defaultdict(set)
         for t, line in texts:
             norm = ind_mod._normalise(t)
-            for m in _CTX_FIG.finditer(norm):
+            for m in _finditer_near(_CTX_FIG, _CTX_CORE, norm, 4):
                 got[(m.group("key").rstrip("近约"), m.group("num"))].add((m.group("unit"), line))
         return got
     tf, nf = facts(table_texts), facts(narrative(report))
@@ -1298,6 +1392,8 @@ def check_narrative_amounts(report: Report) -> list[Finding]:
     if not pe:
         return out
     for text, line in narrative(report):
+        if "资金" not in text or "万元" not in text:
+            continue  # _BIG_AMOUNT needs both
         for m in _BIG_AMOUNT.finditer(text):
             v = Decimal(m.group(2))
             if "年初" in text[max(0, m.start() - 4):m.start() + 2]:
@@ -1311,7 +1407,17 @@ def check_narrative_amounts(report: Report) -> list[Finding]:
 
 def check_procurement(report: Report) -> list[Finding]:
     out = []
-    for e in _ec(report, "procurement"):
+    procurement = _ec(report, "procurement")
+    # (source, column) → figure → rows with that figure, in table order: looked up per
+    # procurement row instead of scanning every row (quadratic in a many-report file).
+    by_figure: dict[tuple[str, str], dict[Decimal, list[ExpenseControl]]] = defaultdict(lambda: defaultdict(list))
+    if procurement:
+        for o in report.expense_controls:
+            for col, _ in COLUMNS:
+                x = _col(o, col)
+                if x is not None:
+                    by_figure[(o.source, col)][x].append(o)
+    for e in procurement:
         b, f = _col(e, "budget"), _col(e, "final")
         if b and b > 0 and f == 0:
             out.append(_f("procurement_zero", DOUBT,
@@ -1320,7 +1426,7 @@ def check_procurement(report: Report) -> list[Finding]:
             v = _col(e, col)
             if not v or v < 10:
                 continue
-            same = [o for o in report.expense_controls if o is not e and o.source == e.source and _col(o, col) == v]
+            same = [o for o in by_figure[(e.source, col)].get(v, ()) if o is not e]
             if same:
                 out.append(_f("copied_figure", NOTE,
                               f"政府采购金额{cname}{fmt(v)}万元与“{same[0].item}”{cname}完全相同，疑为照抄。",

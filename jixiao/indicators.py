@@ -108,9 +108,15 @@ _FIG = re.compile(
     rf"(?P<approx>近|约|超)?\s*{_NUM}\s*(?P<mult>万|千)?\s*(?P<q1>余|多)?\s*(?P<unit>{_UNITS})?\s*"
     r"(?P<q2>以上|以下|以内|之内|内|左右|之前|以前|前|余)?"
 )
+_PERCENT = re.compile(r"\d+(?:\.\d+)?\s*%")
+_BEFORE = re.compile(r"之前|以前|前完成|内完成")
+_AT_LEAST = re.compile(r"达到|以上|不低于|至少")
 _DATE = re.compile(r"(?P<y>\d{4})\s*年(?:\s*(?P<m>\d{1,2})\s*月)?(?:\s*(?P<d>\d{1,2})\s*日)?\s*(?P<q>之前|以前|前|底前|底|内)?")
 _CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_CN_NUM = re.compile(r"(?P<cn>[一二两三四五六七八九十]+[十百千万]?[一二三四五六七八九]?)(?=[万千百十]?\s*(?:余|多)?\s*(?:" + _UNITS + "))")
+_HAS_CN_NUMERAL = re.compile("[一二两三四五六七八九十]")
+# ([…][…]* rather than […]+: the same matches, but a pattern that opens with a character
+# class is scanned in C.)
+_CN_NUM = re.compile(r"(?P<cn>[一二两三四五六七八九十][一二两三四五六七八九十]*[十百千万]?[一二三四五六七八九]?)(?=[万千百十]?\s*(?:余|多)?\s*(?:" + _UNITS + "))")
 
 
 def _cn_to_int(s: str) -> int | None:
@@ -135,14 +141,20 @@ def _cn_to_int(s: str) -> int | None:
     return total + cur
 
 
+def _cn_repl(m: re.Match) -> str:
+    n = _cn_to_int(m.group("cn"))
+    return str(n) if n is not None else m.group(0)
+
+
+# Cached: the checks normalise the same indicator cells and narrative paragraphs several
+# times per report (measure, unit checks); pure str → str.
+@functools.lru_cache(maxsize=16384)
 def _normalise(text: str) -> str:
     s = normalise_digits(clean_text(text or "")).replace(" ", "")
     # Chinese numerals before a unit: 一万余次 → 10000余次
-    def repl(m: re.Match) -> str:
-        n = _cn_to_int(m.group("cn"))
-        return str(n) if n is not None else m.group(0)
-
-    return _CN_NUM.sub(repl, s)
+    if not _HAS_CN_NUMERAL.search(s):
+        return s  # nothing _CN_NUM could match
+    return _CN_NUM.sub(_cn_repl, s)
 
 
 def _op_in(prefix: str) -> str | None:
@@ -154,16 +166,23 @@ def _op_in(prefix: str) -> str | None:
 
 def measure(text: str) -> Measure:
     """Parse a target / actual cell. Never raises; text stays when nothing is numeric."""
-    raw = clean_text(text or "")
+    # A new Measure each call (indicator_measures sets .op/.unit on it); the reading of the
+    # text is cached, as the same cells are measured by several checks.
+    return Measure(*_measure(text or ""))
+
+
+@functools.lru_cache(maxsize=16384)
+def _measure(text: str) -> tuple[str | None, Decimal | None, str | None, str | None, str]:
+    raw = clean_text(text)
     s = _normalise(raw)
     if not s:
-        return Measure(None, None, None, None, raw)
+        return None, None, None, None, raw
     # dates: 2024年12月之前完成, 2022年度
     d = _DATE.search(s)
-    if d and not re.search(r"\d+(?:\.\d+)?\s*%", s):
+    if d and not _PERCENT.search(s):
         y, m = int(d.group("y")), int(d.group("m") or 12)
-        op = "≤" if d.group("q") or re.search(r"之前|以前|前完成|内完成", s) else None
-        return Measure(op, Decimal(y * 100 + m), "年月", None, raw)
+        op = "≤" if d.group("q") or _BEFORE.search(s) else None
+        return op, Decimal(y * 100 + m), "年月", None, raw
     best = None
     for mm in _FIG.finditer(s):
         if mm.group("unit") or best is None:
@@ -171,11 +190,11 @@ def measure(text: str) -> Measure:
             if mm.group("unit"):
                 break
     if best is None:
-        return Measure(_op_in(s), None, None, None, raw)
+        return _op_in(s), None, None, None, raw
     try:
         value = Decimal(best.group("num"))
     except InvalidOperation:  # pragma: no cover - the regex admits decimals only
-        return Measure(None, None, None, None, raw)
+        return None, None, None, None, raw
     if best.group("mult") == "万":
         value *= 10000
     elif best.group("mult") == "千":
@@ -191,12 +210,12 @@ def measure(text: str) -> Measure:
         op = "≤"
     if best.group("approx") == "超" and not op:
         op = ">"
-    if not op and re.search(r"达到|以上|不低于|至少", s[best.end():][:4] + prefix[-3:]):
+    if not op and _AT_LEAST.search(s[best.end():][:4] + prefix[-3:]):
         op = "≥"
     if q2 in ("以上", "以下", "以内", "之内", "内"):
         quals.append(q2)
     qualifier = "".join(dict.fromkeys(quals)) or None
-    return Measure(op, value, unit, qualifier, raw)
+    return op, value, unit, qualifier, raw
 
 
 def _canon_unit(unit: str | None) -> str | None:
@@ -205,6 +224,7 @@ def _canon_unit(unit: str | None) -> str | None:
     return _unit_map().get(unit, unit)
 
 
+@functools.lru_cache(maxsize=4096)
 def _rank(text: str) -> tuple[int, int] | None:
     s = clean_text(text or "")
     for i, scale in enumerate(_levels()):
@@ -255,6 +275,7 @@ def compare(target: Measure, actual: Measure) -> tuple[Decimal | None, bool | No
     return ratio, met
 
 
+_UNIT_RE = re.compile(_UNITS)
 _HINT = re.compile(r"[（(]\s*(?P<op>[≥≤><]|大于|小于)?\s*[，,]?\s*(?P<unit>[^（）()，,]{0,4})\s*[）)]\s*[:：]?$")
 
 
@@ -268,9 +289,9 @@ def indicator_measures(ind: Indicator) -> tuple[Measure, Measure]:
         unit = m.group("unit") or None
         if op and t.op is None and t.value is not None:
             t.op = op
-        if unit and t.value is not None and t.unit is None and re.fullmatch(_UNITS, unit):
+        if unit and t.value is not None and t.unit is None and _UNIT_RE.fullmatch(unit):
             t.unit = unit
-        if unit and a.value is not None and a.unit is None and re.fullmatch(_UNITS, unit):
+        if unit and a.value is not None and a.unit is None and _UNIT_RE.fullmatch(unit):
             a.unit = unit
     if t.op is None and t.value is not None and is_cost(ind) and t.unit != "%":
         t.op = "≤"
@@ -279,9 +300,12 @@ def indicator_measures(ind: Indicator) -> tuple[Measure, Measure]:
     return t, a
 
 
+_TARGET_LIKE = re.compile(r"^\s*(?:[≥≤＞＜><]|大于|小于|不低于|不少于|不超过|不高于)")
+
+
 def is_target_like(m: Measure) -> bool:
     """An 实际完成值 written as a target (``≥95%``): an operator sign before the figure."""
-    return bool(re.match(r"^\s*(?:[≥≤＞＜><]|大于|小于|不低于|不少于|不超过|不高于)", m.text))
+    return bool(_TARGET_LIKE.match(m.text))
 
 
 def is_cost(ind: Indicator) -> bool:

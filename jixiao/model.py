@@ -6,6 +6,7 @@ from and the source line, so any figure on the site can be traced back to the fi
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -53,10 +54,20 @@ class Paragraph:
 INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\x00-\x08\x0b-\x0c\x0e-\x1f\x7f\u2028\u2029]")
 
 
+_PAD = " \t\u3000\xa0"
+
+
+# Cached: the parser and the checks ask for the clean form of the same cell and paragraph
+# texts many times over (cell.clean, labels, blank-line tests); the answer depends on the
+# string alone. Bounded by entries, so it holds at most the last 16,384 texts (a few dozen
+# reports' worth; about twice their size), never every text of a long build.
+@functools.lru_cache(maxsize=16384)
 def clean_text(text: str) -> str:
     """Cell text as a reader sees it: no line breaks, no padding (incl. U+3000), no invisible marks."""
     text = INVISIBLE.sub("", text)
-    return "".join(part.strip(" \t\u3000\xa0") for part in text.split("\n")).strip(" \t\u3000\xa0")
+    if "\n" not in text:  # the common case: one line, nothing to join
+        return text.strip(_PAD)
+    return "".join(part.strip(_PAD) for part in text.split("\n")).strip(_PAD)
 
 
 # ---------------------------------------------------------------- values
@@ -318,37 +329,61 @@ def to_jsonable(obj: Any) -> Any:
 
 def from_jsonable(cls: Any, data: Any) -> Any:
     """The inverse of :func:`to_jsonable` for the model's own classes (used by the cache)."""
-    import typing
-
     if data is None:
         return None
     if dataclasses.is_dataclass(cls):
-        hints = typing.get_type_hints(cls)
         kwargs = {}
-        for f in dataclasses.fields(cls):
-            if f.name in data:
-                kwargs[f.name] = _convert(hints[f.name], data[f.name])
+        for name, tp in _field_types(cls):
+            if name in data:
+                kwargs[name] = _convert(tp, data[name])
         return cls(**kwargs)
     return data
 
 
+@functools.lru_cache(maxsize=None)
+def _field_types(cls: type) -> tuple[tuple[str, Any], ...]:
+    """(field name, resolved type) of a model class. Resolving the string annotations
+    (``from __future__ import annotations``) is slow, and the cache loads thousands of
+    objects of a dozen classes, so it is done once per class."""
+    import typing
+
+    hints = typing.get_type_hints(cls)
+    return tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls))
+
+
 def _convert(tp: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    how, arg = _plan(tp)
+    if how == "list":
+        return [_convert(arg, v) for v in value]
+    if how == "dict":
+        return {k: _convert(arg, v) for k, v in value.items()}
+    if how == "decimal":
+        return Decimal(value)
+    if how == "dataclass":
+        return from_jsonable(arg, value)
+    return value
+
+
+@functools.lru_cache(maxsize=None)
+def _plan(tp: Any) -> tuple[str, Any]:
+    """How to rebuild a value of annotation ``tp``: decided once per annotation, since
+    taking ``X | None`` / ``list[X]`` apart with typing.get_origin is slow per value."""
     import types
     import typing
 
-    if value is None:
-        return None
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin in (typing.Union, types.UnionType):
         non_none = [a for a in args if a is not type(None)]
-        return _convert(non_none[0], value) if non_none else value
+        return _plan(non_none[0]) if non_none else ("as_is", None)
     if origin is list:
-        return [_convert(args[0], v) for v in value]
+        return "list", args[0]
     if origin is dict:
-        return {k: _convert(args[1], v) for k, v in value.items()}
+        return "dict", args[1]
     if tp is Decimal:
-        return Decimal(value)
+        return "decimal", None
     if dataclasses.is_dataclass(tp):
-        return from_jsonable(tp, value)
-    return value
+        return "dataclass", tp
+    return "as_is", None

@@ -292,3 +292,68 @@ def test_disclosure_of_an_empty_report():
     score, missing = disclosure(parse_text("2024年度某局部门整体支出绩效自评报告\n一、基本情况\n无。\n"))
     assert score == 0
     assert "基础数据表" in missing and "整体支出绩效自评表" in missing and "公开情况说明" in missing
+
+
+# ---------------------------------------------------------------- fast paths (issue 7)
+
+SAMPLES = sorted((ROOT / "reports").glob("*.txt"))
+
+
+def test_finditer_near_finds_what_finditer_finds():
+    """_finditer_near starts each search near the next figure; it must give exactly the
+    matches of a plain finditer, on the narratives and on random text dense in figures."""
+    import random
+
+    from jixiao import checks
+
+    pairs = [(checks._FACT, checks._FACT_CORE, 13), (checks._CTX_FIG, checks._CTX_CORE, 4),
+             (checks._BREAKDOWN, checks._BREAKDOWN_CORE, 8)]
+    texts = [t for f in SAMPLES for t, _ in checks.narrative(parse_file(f))]
+    rng = random.Random(11)
+    alphabet = "办理案件调解纠纷为达共约近其中，,（(：:.0123456789余件人次场个名户起小时"
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60))) for _ in range(4000)]
+    tokens = ["办理", "法律援助案件", "调解", "其中", "其中：", "共", "为", "达", "近", "12", "3", ".5", "件", "人",
+              "人次", "个", "名", "场", "，", "（", "余", "小时", "起", "a", "。"]
+    texts += ["".join(rng.choice(tokens) for _ in range(rng.randint(0, 30))) for _ in range(4000)]
+    texts += ["法律援助案件" * k + "12.5件" for k in range(4)] + ["案件" + "1" * 30 + "件"]
+
+    def sig(ms):
+        return [(m.span(), m.groupdict()) for m in ms]
+
+    for rx, core, back in pairs:
+        for t in texts:
+            assert sig(checks._finditer_near(rx, core, t, back)) == sig(rx.finditer(t)), (rx.pattern[:30], t)
+
+
+def test_narrative_is_a_new_list_each_time():
+    from jixiao import checks
+
+    r = parse_file(SAMPLES[0])
+    first = checks.narrative(r)
+    first.append(("x", 0))
+    assert checks.narrative(r) == first[:-1]
+
+
+def test_children_is_the_closure_of_parent_items():
+    """_children walks an index; it must give what the fixpoint over all rows gives, also in
+    a file that holds the same report several times (every name occurs in each copy)."""
+    from jixiao import checks
+
+    def slow(report, parent):
+        rows = [e for e in report.expense_controls if e.source == parent.source]
+        names, out, changed = {parent.item}, [], True
+        while changed:
+            changed = False
+            for e in rows:
+                if e is not parent and e not in out and e.parent_item in names and e.group == parent.group:
+                    out.append(e)
+                    names.add(e.item)
+                    changed = True
+        return sorted(out, key=lambda e: e.seq)
+
+    reports = [parse_file(f) for f in SAMPLES]
+    reports.append(parse_text((SAMPLES[1].read_text("utf-8") + "\n") * 3))
+    for r in reports:
+        index = checks._child_index(r)
+        for e in r.expense_controls:
+            assert checks._children(r, e, index) == slow(r, e) == checks._children(r, e)

@@ -7,9 +7,10 @@ Tika text give the same model.
 from __future__ import annotations
 
 import hashlib
-import stat
 import re
+import stat
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 from ..errors import ReportError
@@ -38,6 +39,11 @@ _COVER = re.compile(r"^[（(]\s*此页为封面\s*[）)]$")
 _FRONT = re.compile(r"^(索引号|发布日期|发布时间|发布机构|发文机关|信息来源|来源|文号|生效日期|主题分类|公开方式|公开范围|"
                     r"浏览次数|字号|分类|成文日期|有效性)\s*[：:]")
 DOCX_MAGIC = b"PK\x03\x04"
+_YEAR_COLUMN = re.compile(r"(20\d{2})年(?:决算数|实际在职人数)")
+_TABLE_TITLE = re.compile(r"表\s*[（(]?[^（(）)]{0,10}[）)]?\s*$")
+_SENTENCE_END = re.compile(r"[。；;]")
+_UNIT_NOTE = re.compile(r"^(金额)?单位\s*[：:]\s*(万元|元|人|个)\s*$")
+_PUNCT = re.compile(r"[。；;：:，,]")
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -86,12 +92,12 @@ def _is_caption(text: str, closer_is_caption: bool) -> bool:
     t = text.strip()
     if _ATTACHMENT.match(t):
         return True
-    if len(t) <= 60 and re.search(r"表\s*[（(]?[^（(）)]{0,10}[）)]?\s*$", t) and not re.search(r"[。；;]", t):
+    if len(t) <= 60 and _TABLE_TITLE.search(t) and not _SENTENCE_END.search(t):
         return True
-    if re.match(r"^(金额)?单位\s*[：:]\s*(万元|元|人|个)\s*$", t):
+    if _UNIT_NOTE.match(t):
         return True
     # A title broken over two lines: '…2022年度部门整体支出' / '绩效评价基础数据表'.
-    return closer_is_caption and len(t) <= 40 and not re.search(r"[。；;：:，,]", t) and not t[:1].isdigit()
+    return closer_is_caption and len(t) <= 40 and not _PUNCT.search(t) and not t[:1].isdigit()
 
 
 def _roles(blocks: list[Paragraph | TableBlock]) -> dict[int, str]:
@@ -115,9 +121,11 @@ def _roles(blocks: list[Paragraph | TableBlock]) -> dict[int, str]:
             roles[k] = "note"
             k += 1
     paras = [(i, b) for i, b in enumerate(blocks) if isinstance(b, Paragraph) and i not in roles]
-    texts = [b.text for _, b in paras]
+    # Recognised on the text without invisible marks: a title line ending in a zero-width
+    # space or holding a BEL is still the title (P10).
+    texts = [clean_text(b.text) for _, b in paras]
     for n, (i, b) in enumerate(paras):
-        t = b.text
+        t = texts[n]
         if _FRONT.match(t) and n < 8:
             roles[i] = "front_matter"
         elif ident.TITLE_WORDS.search(t) and len(t) <= 60 and not numbering(t):
@@ -134,7 +142,11 @@ def _roles(blocks: list[Paragraph | TableBlock]) -> dict[int, str]:
     return roles
 
 
-def parse_blocks(bl: Blocks, source: str, sha256: str, encoding: str, source_format: str) -> Report:
+def parse_blocks(bl: Blocks, source: str, sha256: str, encoding: str, source_format: str,
+                 this_year: int | None = None) -> Report:
+    """The model of one report from its blocks. ``this_year`` (default: the clock's) is the
+    only input that is not in the file: it bounds a plausible fiscal year, and only decides
+    whether an ``implausible_year`` warning is given (see identity.implausible_year)."""
     blocks = bl.blocks
     if not blocks:
         raise ReportError("no text in the file (only blank lines or markup)", 1)
@@ -203,7 +215,8 @@ def parse_blocks(bl: Blocks, source: str, sha256: str, encoding: str, source_for
         # The first title block; a cover page may repeat it.
         first = titles[0].line
         run = [p for p in titles if p.line - first <= 3]
-        title_text = "".join(p.text for p in run)
+        # Invisible marks and control characters (a BEL inside 2023) are no part of the title (P10).
+        title_text = "".join(clean_text(p.text) for p in run)
     unit_name = None
     identity_lines: dict[str, int] = {}
     for i, b in enumerate(blocks):
@@ -222,21 +235,25 @@ def parse_blocks(bl: Blocks, source: str, sha256: str, encoding: str, source_for
     if not unit_name:
         warnings.append(Issue(1, "no_unit", "未找到单位名称"))
 
-    year = ident.year_from(title_text) if title_text else None
+    year, year_line = (ident.year_from(title_text), titles[0].line) if title_text else (None, 1)
     if year is None:
         for tbk in table_blocks:
             y = ident.year_from(" ".join(tbk.caption))
             if y:
-                year = y
+                year, year_line = y, tbk.line_start
                 break
     if year is None:
-        years = [int(m) for tbk in table_blocks for r in tbk.rows[:6] for c in r.cells
-                 for m in re.findall(r"(20\d{2})年(?:决算数|实际在职人数)", ident.arabic_years(c.clean))]
-        year = max(years) if years else None
+        years = [(int(m), c.line) for tbk in table_blocks for r in tbk.rows[:6] for c in r.cells
+                 for m in _YEAR_COLUMN.findall(ident.arabic_years(c.clean))]
+        year, year_line = max(years) if years else (None, 1)
     if year is None:
         year = ident.most_common_year([p.text for p in narrative])
+        if year is not None:
+            year_line = next((p.line for p in narrative if str(year) in ident.arabic_years(p.text)), 1)
     if year is None:
         warnings.append(Issue(1, "no_year", "未找到年度"))
+    elif (why := ident.implausible_year(year, this_year if this_year is not None else date.today().year)):
+        warnings.append(Issue(year_line, "implausible_year", why))
 
     region = ident.find_region(unit_name or "", title_text, *(p.text for p in narrative[:20]))
     narrative_texts = [p.text for p in narrative]
@@ -302,13 +319,21 @@ def make_report_id(year: int | None, unit: str | None, kind: str, sha256: str) -
 
 
 def _check_truncated(tables: list[TableBlock], n_lines: int, warnings: list[Issue]) -> None:
-    """A file that ends inside a table row (fewer cells than the row before) was cut off."""
+    """A file that ends inside a table row was cut off.
+
+    The signs: the last table runs to the end of the file, and its last row has fewer cells
+    than the row before it. A 总分/合计 row is narrower by nature (its label spans the
+    indicator columns), so it is never taken for a cut-off row: a complete file whose last
+    line is the 总分 row's last cell (no blank line after it) is not truncated (P9). The
+    price: a file cut inside its 总分 row is not detected.
+    """
     if not tables:
         return
     last = tables[-1]
     if last.line_end < n_lines - 3 or len(last.rows) < 2:
         return
-    if len(last.rows[-1].cells) < len(last.rows[-2].cells):
-        warnings.append(Issue(last.rows[-1].line, "truncated_table",
-                              f"文件在表格行中间结束（该行 {len(last.rows[-1].cells)} 个单元格，上一行 "
-                              f"{len(last.rows[-2].cells)} 个）：文件可能不完整"))
+    width, before = len(last.rows[-1].cells), len(last.rows[-2].cells)
+    if width >= before or tb.is_total_row(last.rows[-1]):
+        return
+    warnings.append(Issue(last.rows[-1].line, "truncated_table",
+                          f"文件在表格行中间结束（该行 {width} 个单元格，上一行 {before} 个）：文件可能不完整"))

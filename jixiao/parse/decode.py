@@ -3,6 +3,7 @@ line ends, refuse what is not text."""
 from __future__ import annotations
 
 import codecs
+import re
 
 from charset_normalizer import from_bytes
 
@@ -66,11 +67,16 @@ def _first_bad_offset(data: bytes) -> int:
         return exc.start
 
 
+_CONTROLS = re.compile("[\x00-\x08\x0d-\x1f]")
+
+
 def _refuse_binary(text: str) -> None:
     if "\x00" in text:
         raise ReportError("binary data (NUL bytes) in the file", text[: text.index("\x00")].count("\n") + 1)
     sample = text[:20000]
-    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\n\t\f\v")
+    # C0 controls other than \t \n \v \f (and \r, already turned into \n): counted by a
+    # regex, which scans in C instead of a Python loop over 20,000 characters.
+    controls = len(_CONTROLS.findall(sample))
     if controls > max(20, len(sample) // 50):
         raise ReportError(f"binary data ({controls} control characters in the first {len(sample)})", 1)
     replaced = sample.count("\ufffd")

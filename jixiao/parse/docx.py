@@ -25,6 +25,8 @@ import io
 import zipfile
 from dataclasses import dataclass, field
 
+from lxml import etree
+
 from ..errors import ReportError
 from ..model import Cell, Paragraph, Row, TableBlock, clean_text
 from .tika import Blocks, strip_artefacts
@@ -34,6 +36,7 @@ R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PIC = "http://schemas.openxmlformats.org/drawingml/2006/picture"
 A = "http://schemas.openxmlformats.org/drawingml/2006/main"
 WPS = "http://schemas.microsoft.com/office/word/2010/wordprocessingShape"
+CT = "http://schemas.openxmlformats.org/package/2006/content-types"
 MAX_UNPACKED = 512 * 1024 * 1024  # a report is a few MB; more than this is a zip bomb
 
 
@@ -64,6 +67,7 @@ def _open(data: bytes):
                 raise ReportError("not a usable .docx: its parts unpack to more than "
                                   f"{MAX_UNPACKED // 2**20} MB", 1)
             bad = z.testzip()
+            content_types = z.read("[Content_Types].xml") if bad is None and "[Content_Types].xml" in names else None
     except ReportError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
@@ -75,6 +79,7 @@ def _open(data: bytes):
     if "[Content_Types].xml" not in names:
         raise ReportError("not a .docx file: a zip archive without [Content_Types].xml "
                           f"(it holds {', '.join(sorted(names)[:5]) or 'nothing'})", 1)
+    _check_content_types(content_types)
     import docx  # python-docx
     from docx.opc.exceptions import PackageNotFoundError
 
@@ -90,11 +95,43 @@ def _open(data: bytes):
     except PackageNotFoundError as exc:
         raise ReportError(f"not a .docx file: {exc}", 1) from None
     except Exception as exc:  # lxml.etree.XMLSyntaxError and whatever a broken part raises
-        raise ReportError(f"corrupt .docx: its XML parts cannot be read ({type(exc).__name__}: {exc})", 1) from None
+        if isinstance(exc, etree.XMLSyntaxError):
+            raise ReportError(_xml_error("its XML parts", exc), 1) from None
+        # Anything else comes from inside python-docx (an AttributeError on a part with the
+        # wrong elements): its text means nothing to the reader, so it is not repeated.
+        raise ReportError("corrupt .docx: its XML parts cannot be read (they are not laid out as in a Word "
+                          "document)", 1) from None
     body = document.element.find(_w("body"))
     if body is None:
         raise ReportError("corrupt .docx: word/document.xml has no w:body", 1)
     return document, body
+
+
+def _xml_error(what: str, exc: Exception) -> str:
+    """The reason for an XML part lxml cannot parse."""
+    msg = str(exc).strip()
+    if "limit exceeded" in msg or "XML_PARSE_HUGE" in msg:
+        # libxml2 refuses a single tag or text node over 10 MB; no report holds one, and its
+        # advice ("try XML_PARSE_HUGE") is for programmers, not for whoever sent the file.
+        return (f"not a usable .docx: a tag or text in {what} is longer than 10 MB, more than the XML reader "
+                "accepts (a damaged or hostile file)")
+    return f"corrupt .docx: {what} cannot be read ({msg})"  # lxml names the line and column
+
+
+def _check_content_types(data: bytes | None) -> None:
+    """[Content_Types].xml must be an OPC content-types list; python-docx fails on anything
+    else with an AttributeError from deep inside (e.g. a bare ``<Types/>`` without its
+    namespace), so say what is wrong first."""
+    if data is None:
+        return
+    try:
+        root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError as exc:
+        raise ReportError(_xml_error("[Content_Types].xml", exc), 1) from None
+    if root.tag != f"{{{CT}}}Types":
+        raise ReportError("not a .docx file: [Content_Types].xml is not a list of content types "
+                          f"(its root element is <{etree.QName(root).localname}>"
+                          f"{' without the OPC namespace' if etree.QName(root).localname == 'Types' else ''})", 1)
 
 
 # ---------------------------------------------------------------- text as Tika writes it

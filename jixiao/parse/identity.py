@@ -21,6 +21,8 @@ STATED_SCORE = re.compile(
     r"\s*[:：为是]?\s*(?P<num>\d{1,3}(?:\.\d+)?)\s*分)"
 )
 
+_SCORE_HINT = re.compile(r"\d\s*分")
+
 
 @dataclass
 class Region:
@@ -41,6 +43,7 @@ def _divisions() -> tuple[dict[str, str], dict[str, list[str]]]:
     return DIVISION_DATA, by_name
 
 
+@functools.lru_cache(maxsize=1)
 def _max_name_len() -> int:
     return max(len(n) for n in _divisions()[1])
 
@@ -138,6 +141,21 @@ def year_from(text: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+# Budget performance self-evaluation reports exist from the 2010s on; a year before 2000 is
+# a typo or a misread figure. Reports on year Y are written in Y+1, so a year after the
+# current one + 1 cannot be right either (2099年度).
+EARLIEST_YEAR = 2000
+
+
+def implausible_year(year: int, this_year: int) -> str | None:
+    """Why ``year`` cannot be the fiscal year of a report written by ``this_year``, or None.
+    The year is kept as printed; the warning asks the reader to check it."""
+    if EARLIEST_YEAR <= year <= this_year + 1:
+        return None
+    return (f"报告年度为{year}年，不在合理范围（{EARLIEST_YEAR}—{this_year + 1}年）内，可能是笔误："
+            "年度按原文保留，请核对")
+
+
 def most_common_year(texts: list[str]) -> int | None:
     c = Counter(int(y) for t in texts for y in YEAR.findall(arabic_years(t)))
     return c.most_common(1)[0][0] if c else None
@@ -154,6 +172,8 @@ def evaluator_in(texts: list[str]) -> str | None:
 def stated_score(bodies: list[tuple[str, int]]) -> Value:
     """The score sentence of the narrative (评价得分99分 / 实得93.00分)."""
     for text, line in bodies:
+        if not _SCORE_HINT.search(text):
+            continue  # every match ends in a figure and 分; the pattern's optional start is slow to scan
         for m in STATED_SCORE.finditer(text):
             v = parse_value(m.group("num"), line)
             if v.number is not None and v.number <= 100:

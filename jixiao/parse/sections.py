@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from ..model import Paragraph, Section
+from ..model import Paragraph, Section, clean_text
 
 LEVELS = [
     (1, re.compile(r"^(?P<num>[一二三四五六七八九十]{1,3}\s*、)\s*(?P<rest>.*)$")),
@@ -11,6 +11,9 @@ LEVELS = [
     (3, re.compile(r"^(?P<num>\d{1,2}\s*[、.．](?!\d))\s*(?P<rest>.*)$")),
     (4, re.compile(r"^(?P<num>[①-⑳]|[（(]\d{1,2}[）)])\s*(?P<rest>.*)$")),
 ]
+
+_SENTENCE_END = re.compile(r"[。；;]")
+_OPEN_END = re.compile(r"[，,：:；;]$")
 
 
 def numbering(text: str) -> tuple[int, str, str] | None:
@@ -24,11 +27,11 @@ def numbering(text: str) -> tuple[int, str, str] | None:
 def _looks_like_heading(level: int, rest: str) -> bool:
     """A numbered line is a heading when it reads like a title, not like a sentence."""
     body = rest.rstrip("。")
-    if re.search(r"[。；;]", body):
+    if _SENTENCE_END.search(body):
         return False  # sentences inside: a list item
     if level <= 2:
         return len(rest) <= 50
-    return len(rest) <= 30 and not re.search(r"[，,：:；;]$", rest) and not (rest.endswith("。") and len(rest) > 20)
+    return len(rest) <= 30 and not _OPEN_END.search(rest) and not (rest.endswith("。") and len(rest) > 20)
 
 
 def classify_paragraphs(paras: list[Paragraph]) -> list[tuple[Paragraph, tuple[int, str, str] | None]]:
@@ -69,6 +72,7 @@ def build_sections(paras: list[Paragraph]) -> list[Section]:
             continue
         flush()
         level, num, heading = mark
+        heading = clean_text(heading)  # no invisible marks or control characters in a heading (P10)
         while stack and stack[-1].level >= level:
             stack.pop()
         parent = stack[-1] if stack else None

@@ -30,6 +30,15 @@ from .values import embedded_number, parse_value
 KINDS = ("basic_data", "evaluation", "third_party", "three_public", "detail", "generic")
 
 
+_IN_YUAN = re.compile(r"[（(]元[）)]|单位[:：]元(?!万)|金额[（(]?元")
+_FOUR_DIGITS = re.compile(r"(\d{4})")
+_QIZHONG = re.compile(r"^\s*其中")
+_QIZHONG_COLON = re.compile(r"^其中[:：]\s*")
+_CN_ORDINAL = re.compile(r"[一二三四五六七八九十]+")
+_FIGURE = re.compile(r"[\d.]+")
+_TRAILING_NUMBER = re.compile(r"(\d+(?:\.\d+)?)$")
+
+
 @dataclass
 class TableResult:
     kind: str
@@ -49,7 +58,7 @@ def money_unit_of(table: TableBlock) -> str:
     """万元 unless a header or caption says the amounts are in 元."""
     head = " ".join(table.caption) + " " + " ".join(c.text for r in table.rows[:3] for c in r.cells)
     head = head.replace(" ", "")
-    if re.search(r"[（(]元[）)]|单位[:：]元(?!万)|金额[（(]?元", head) and "万元" not in head:
+    if _IN_YUAN.search(head) and "万元" not in head:
         return "元"
     return "万元"
 
@@ -103,7 +112,7 @@ def _resolve_basic_columns(header: Row) -> dict[int, str]:
     for i, c in enumerate(header.cells):
         k = vocab.lookup("basic_data_columns", c.text)
         if k == "final_by_year":
-            m = re.search(r"(\d{4})", c.clean)
+            m = _FOUR_DIGITS.search(c.clean)
             years[i] = int(m.group(1)) if m else 0
         elif k:
             cols[i] = k
@@ -162,7 +171,7 @@ def parse_basic_data(table: TableBlock, start_seq: int = 0) -> TableResult:
             if 1 <= jj < len(row.cells):
                 values[k] = parse_value(row.cells[jj].text, row.cells[jj].line)
         item = vocab.strip_numbering(label_cell.text)
-        is_sub = bool(re.match(r"^\s*其中", clean_text(label_cell.text))) or _indent(label_cell.text) >= 6
+        is_sub = bool(_QIZHONG.match(clean_text(label_cell.text))) or _indent(label_cell.text) >= 6
         if key in vocab.load()["expense_groups"]:
             group = vocab.load()["expense_groups"][key]
             parent = None
@@ -258,7 +267,7 @@ def parse_detail(table: TableBlock, table_seq: int) -> TableResult:
         number = cells[0].clean if cells else ""
         item = cells[1].clean if len(cells) > 2 else ""
         amount = cells[-1]
-        if re.fullmatch(r"[一二三四五六七八九十]+", number):
+        if _CN_ORDINAL.fullmatch(number):
             parent_item, parent = None, item
         elif number in ("合计", "总计"):
             item, parent_item = number, None
@@ -298,12 +307,13 @@ def _pairs(row: Row) -> list[tuple[str, str]]:
     return out
 
 
-def _is_total_row(row: Row) -> bool:
+def is_total_row(row: Row) -> bool:
+    """总分 / 合计 / 总计 rows (also '总分100', the weight in the label cell)."""
     first = _first_filled(row.cells)
     if not first:
         return False
     s = vocab.normalise_label(first[1].text)
-    return any(s == w or (s.startswith(w) and re.fullmatch(r"[\d.]+", s[len(w):] or "x")) for w in vocab.words("total_rows"))
+    return any(s == w or (s.startswith(w) and _FIGURE.fullmatch(s[len(w):] or "x")) for w in vocab.words("total_rows"))
 
 
 def parse_evaluation(table: TableBlock, seq: int, third_party: bool = False) -> TableResult:
@@ -391,7 +401,7 @@ def parse_evaluation(table: TableBlock, seq: int, third_party: bool = False) -> 
                 ))
                 continue
         if state == "indicators" and ind_cols is not None:
-            if _is_total_row(row):
+            if is_total_row(row):
                 _total(row, ind_cols, ind_len, ev)
                 continue
             if _repeats_header(row):
@@ -436,7 +446,7 @@ def _nature_items(row: Row) -> list[NatureItem]:
         s = clean_text(c.text)
         if not s or ("：" not in s and ":" not in s):
             continue
-        s = re.sub(r"^其中[:：]\s*", "", s.replace(" ", ""))
+        s = _QIZHONG_COLON.sub("", s.replace(" ", ""))
         label, _, rest = s.partition("：") if "：" in s else s.partition(":")
         key = vocab.lookup("by_nature", label)
         if not key:
@@ -508,6 +518,6 @@ def _total(row: Row, cols: dict[int, str], header_len: int, ev: Evaluation) -> N
         elif name == "score":
             ev.total_score = parse_value(cell.text, cell.line)
     lab = vocab.normalise_label(label.text)
-    m = re.search(r"(\d+(?:\.\d+)?)$", lab)
+    m = _TRAILING_NUMBER.search(lab)
     if m and ev.total_weight.is_blank:  # '总分100' carries the weight in the label cell
         ev.total_weight = parse_value(m.group(1), label.line)

@@ -34,6 +34,8 @@ class Blocks:
 
 
 def strip_artefacts(text: str, counter: Counter) -> str:
+    if "[bookmark: " not in text:
+        return text  # called on every line; the substring test is cheaper than findall
     found = ARTEFACT.findall(text)
     if found:
         counter["bookmark"] += len(found)
@@ -49,6 +51,8 @@ def _cell_text(line: str) -> str | None:
     """The cell text if the line is a table cell in one of the known layouts."""
     if line.startswith("\t"):
         return line[1:]
+    if "|" not in line:
+        return None  # both pipe layouts need a "|"; most lines are narrative
     m = _PIPE_CELL.match(line)
     if m and not _PIPE_ROW.match(line):
         return m.group("text")
@@ -69,7 +73,7 @@ def read_tika(text: str) -> Blocks:
     i, n = 0, len(lines)
     while i < n:
         line = lines[i]
-        if _PIPE_ROW.match(line):
+        if "|" in line and _PIPE_ROW.match(line):
             i = _read_pipe_table(lines, i, out)
         elif _cell_text(line) is not None:
             i = _read_table(lines, i, out)

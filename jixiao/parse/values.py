@@ -4,6 +4,7 @@ The original text is always kept; anything that is not a clean figure stays text
 """
 from __future__ import annotations
 
+import functools
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -58,7 +59,7 @@ def _replace_chinese_numeral(s: str) -> str:
     if not cn:
         return s
     prefix, word = s[:cn.start()], cn.group(0)
-    if prefix and not re.fullmatch(rf"(?:{_OP_RE})?\s*(?:近|约)?", prefix):
+    if prefix and not _PREFIX_OK.fullmatch(prefix):
         return s
     if word.endswith("万") and s[cn.end():cn.end() + 1] == "元":
         word = word[:-1]  # 五十万元: the unit is 万元
@@ -70,30 +71,57 @@ def _replace_chinese_numeral(s: str) -> str:
     return prefix + str(n) + s[cn.start() + len(word):]
 
 
+_FULLWIDTH_PAIRS = tuple((chr(k), chr(v)) for k, v in _FULLWIDTH.items())
+_HAS_FULLWIDTH = re.compile("[０-９．％＋－，]")
+# A thousands separator: a comma between a digit and three more. Written to open with the
+# literal comma (the lookbehind after it), so the regex engine jumps from comma to comma
+# instead of testing the lookbehind at every position; same matches as (?<=\d),(?=…).
+_THOUSANDS = re.compile(r",(?<=\d,)(?=\d{3}(?:\D|$))")
+_PREFIX_OK = re.compile(rf"(?:{_OP_RE})?\s*(?:近|约)?")
+_EMBEDDED = re.compile(r"[-+]?\d+(?:\.\d+)?")
+
+
 def normalise_digits(text: str) -> str:
     """Full-width digits and thousands separators → plain ASCII figures."""
-    t = text.translate(_FULLWIDTH)
-    return re.sub(r"(?<=\d),(?=\d{3}(?:\D|$))", "", t)
+    # Same result as text.translate(_FULLWIDTH), but str.translate walks a CJK string char
+    # by char through a dict (~10 µs a paragraph, and nearly every paragraph has a "，"),
+    # while str.replace per character present scans in C. One char → one ASCII char, so
+    # the order of the replacements does not matter.
+    if _HAS_FULLWIDTH.search(text):
+        for wide, ascii_ in _FULLWIDTH_PAIRS:
+            if wide in text:
+                text = text.replace(wide, ascii_)
+    if "," in text:
+        text = _THOUSANDS.sub("", text)
+    return text
 
 
 def parse_value(text: str | None, line: int | None = None) -> Value:
     raw = text or ""
+    # A new Value every call (callers set .op/.unit/.text on it); the reading of the
+    # text is cached, since the same cell texts (100, 10, ——, 100%) recur in every table.
+    return Value(raw, *_read_value(raw), line)
+
+
+@functools.lru_cache(maxsize=16384)
+def _read_value(raw: str) -> tuple[str, Decimal | None, str | None, str | None, str | None]:
+    """(kind, number, unit, op, qualifier) of a cell text. All parts are immutable."""
     s = clean_text(raw).replace(" ", "")
     if s == "":
-        return Value(raw, "empty", line=line)
+        return "empty", None, None, None, None
     if s in _NONE:
-        return Value(raw, "none", line=line)
+        return "none", None, None, None, None
     if s in _DASHES:
-        return Value(raw, "dash", line=line)
+        return "dash", None, None, None, None
     digits = _replace_chinese_numeral(normalise_digits(s))
     m = NUMBER_RE.match(digits)
     if m and len(m.group("num").lstrip("+-").replace(".", "").lstrip("0")) > 15:
-        return Value(raw, "text", line=line)  # no real cell holds 16+ significant digits
+        return "text", None, None, None, None  # no real cell holds 16+ significant digits
     if m:
         try:
             num = Decimal(m.group("num"))
         except InvalidOperation:  # pragma: no cover - the regex only admits decimals
-            return Value(raw, "text", line=line)
+            return "text", None, None, None, None
         unit = m.group("unit")
         if unit == "％":
             unit = "%"
@@ -103,13 +131,13 @@ def parse_value(text: str | None, line: int | None = None) -> Value:
             op = "≥"
         if m.group("q2") in ("以下", "以内", "之内") and not op:
             op = "≤"
-        return Value(raw, "number", num, unit, op, qual, line)
-    return Value(raw, "text", line=line)
+        return "number", num, unit, op, qual
+    return "text", None, None, None, None
 
 
 def embedded_number(text: str, line: int | None = None) -> Value | None:
     """A figure inside a label cell, e.g. ``其中：一般公共预算：2569.23`` → 2569.23."""
-    m = re.search(r"[-+]?\d+(?:\.\d+)?", normalise_digits(clean_text(text)))
+    m = _EMBEDDED.search(normalise_digits(clean_text(text)))
     if not m:
         return None
     return Value(m.group(0), "number", Decimal(m.group(0)), line=line)

@@ -18,19 +18,30 @@ _UNIT_PARENS = re.compile(
 )
 
 
+_QIZHONG = re.compile(r"^其中[:：]")
+_QIZHONG_SP = re.compile(r"^其中[:：]\s*")
+
+
+# Cached: the recognisers normalise every cell of a table several times (classify, then
+# the recogniser, then the header checks), and header texts recur in every report.
+@functools.lru_cache(maxsize=16384)
 def normalise_label(text: str) -> str:
     """Strip what varies between reports but not in meaning."""
     s = clean_text(text).replace(" ", "").replace("\u3000", "")
     s = NUMBERING.sub("", s)
-    s = re.sub(r"^其中[:：]", "", s)
-    s = _UNIT_PARENS.sub("", s)
+    if s.startswith("其中"):
+        s = _QIZHONG.sub("", s)
+    if "(" in s or "（" in s:
+        s = _UNIT_PARENS.sub("", s)
     return s.strip("：:;；,，")
 
 
 def strip_numbering(text: str) -> str:
     s = clean_text(text)
     s = NUMBERING.sub("", s)
-    return re.sub(r"^其中[:：]\s*", "", s).strip().rstrip("：:")
+    if s.startswith("其中"):
+        s = _QIZHONG_SP.sub("", s)
+    return s.strip().rstrip("：:")
 
 
 @functools.lru_cache(maxsize=1)
@@ -52,19 +63,37 @@ def _matchers(section: str) -> tuple[tuple[str, str | re.Pattern], ...]:
     return tuple(out)
 
 
+@functools.lru_cache(maxsize=None)
+def _index(section: str) -> tuple[dict[str, tuple[int, str]], tuple[tuple[int, str, re.Pattern], ...]]:
+    """The matchers of a section split for speed: exact wordings in a dict (wording →
+    (position, key), first position kept) and the regexes with their positions. The first
+    matcher in file order still wins: a regex is tried only when it comes before the exact
+    match."""
+    exact: dict[str, tuple[int, str]] = {}
+    regexes: list[tuple[int, str, re.Pattern]] = []
+    for pos, (key, m) in enumerate(_matchers(section)):
+        if isinstance(m, str):
+            exact.setdefault(m, (pos, key))
+        else:
+            regexes.append((pos, key, m))
+    return exact, tuple(regexes)
+
+
 @functools.lru_cache(maxsize=20000)
 def lookup(section: str, text: str) -> str | None:
     """The field a header or label stands for, or None."""
     s = normalise_label(text)
     if not s:
         return None
-    for key, m in _matchers(section):
-        if isinstance(m, str):
-            if s == m:
-                return key
-        elif m.search(s):
+    exact, regexes = _index(section)
+    hit = exact.get(s)
+    limit = hit[0] if hit else len(_matchers(section))
+    for pos, key, rx in regexes:
+        if pos >= limit:
+            break
+        if rx.search(s):
             return key
-    return None
+    return hit[1] if hit else None
 
 
 def words(name: str) -> list[str]:
