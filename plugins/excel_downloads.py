@@ -33,7 +33,14 @@ def workbook_bytes(name, columns, rows, titles):
     ws.title = name[:31]
     ws.append(titles)
     for row in rows:
-        ws.append([cell_value(v) for v in (row.get(c) for c in columns)])
+        values = [cell_value(v) for v in (row.get(c) for c in columns)]
+        ws.append(values)
+        if any(isinstance(v, str) and v.startswith("=") for v in values):
+            # openpyxl stores a string starting with "=" as a live formula: report text such as
+            # =HYPERLINK(…) must stay text in the download.
+            for cell in ws[ws.max_row]:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
     ws.freeze_panes = "A2"
     for i, t in enumerate(titles, 1):
         ws.column_dimensions[get_column_letter(i)].width = max(8, min(40, 2 * len(str(t)) + 2))

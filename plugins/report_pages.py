@@ -1,28 +1,36 @@
 """One page per report (/report/<report_id>) and per unit (/unit/<unit_name>).
 
-The narrative is rendered from the section tree with the ``markdown`` package. The source
-text is HTML-escaped *before* markdown sees it, so nothing from a report reaches the page as
-markup.
+The narrative is rendered from the section tree as plain paragraphs: one ``<p>`` per source
+line, HTML-escaped, with no markup language in between. (It used to go through ``markdown``,
+which turned ``[x](javascript:…)``, ``![x](…)``, reference links and ``data:`` URLs in a report
+into live links and images — stored XSS. Report text has no markup to keep.)
+
+Chart options go into ``<script type="application/json">`` blocks through the ``chart_json``
+filter, which escapes ``<``, ``>`` and ``&`` as JSON ``\\u003c`` … so no name in the data can
+open a comment or a tag inside the block (what Django's ``json_script`` does).
 """
 import html
 import json
-import re
 import urllib.parse
 
-import markdown
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
 from jixiao import schema
 
 DB = schema.DATABASE
-_MD_BLOCK = re.compile(r"^(\s*)([#>*+\-=`|]|\d+[.)]\s)")
+# The JSON in a <script> block must not hold "<" (no "</script", no "<!--"), ">" or "&".
+_JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
 
 
-def paragraph_markdown(line):
-    """One source line as a markdown paragraph: escaped, and never read as a list or heading."""
-    text = html.escape(line.strip(), quote=False)
-    return _MD_BLOCK.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+def paragraph_html(line):
+    """One source line as an inert paragraph: escaped text, no links, images or other markup."""
+    return f"<p>{html.escape(line.strip())}</p>"
+
+
+def chart_json(option):
+    """An ECharts option as JSON that is safe inside <script type="application/json">."""
+    return json.dumps(option, ensure_ascii=False).translate(_JSON_SCRIPT_ESCAPES)
 
 
 def narrative_html(sections):
@@ -37,9 +45,7 @@ def narrative_html(sections):
                          f' <span class="lines">第 {s["line_start"]}–{s["line_end"]} 行</span></h{level}>')
         else:
             parts.append(f'<a id="s-{s["seq"]}"></a>')
-        body = "\n\n".join(paragraph_markdown(ln) for ln in (s["body"] or "").split("\n") if ln.strip())
-        if body:
-            parts.append(markdown.markdown(body, output_format="html"))
+        parts.extend(paragraph_html(ln) for ln in (s["body"] or "").split("\n") if ln.strip())
     return "\n".join(parts)
 
 
@@ -164,4 +170,4 @@ def register_routes():
 
 @hookimpl
 def prepare_jinja2_environment(env):
-    env.filters["chart_json"] = lambda option: json.dumps(option, ensure_ascii=False).replace("</", "<\\/")
+    env.filters["chart_json"] = chart_json
