@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/run.py                       # default sizes (fits in a few minutes)
     .venv/bin/python benchmarks/run.py --sizes 1000,10000    # the figures in BENCHMARKS.md
     .venv/bin/python benchmarks/run.py --sizes 20 --requests 10   # smoke test
+    .venv/bin/python benchmarks/run.py --db build/bench/site10k/jixiao.db --requests 100   # serving only, existing DB
 
 For each size N it: generates N synthetic reports under build/bench/corpus-N (benchmarks/synth.py),
 parses every one and checks it against the generator's manifest (parse throughput), runs the
@@ -403,19 +404,26 @@ def endpoints(db: Path) -> dict[str, list[str]]:
             eps["query:" + name] = [q(f"/jixiao/{name}", unit=u) for u in units[:10]]
         else:
             eps["query:" + name] = [q(f"/jixiao/{name}", **{p: values.get(p, "") for p in params})]
+    # The same stored queries through the JSON API (what an app or the /compare charts' twins fetch).
+    for name in [k for k in eps if k.startswith("query:")]:
+        eps["json:" + name[len("query:"):]] = [p.replace(f"/jixiao/{name[6:]}", f"/jixiao/{name[6:]}.json", 1)
+                                               + ("&" if "?" in p else "?") + "_shape=array" for p in eps[name]]
     eps["compare_page"] = [q("/compare", unit=units[0]) + "&" + urllib.parse.urlencode([("unit", u) for u in units[1:3]])
                            + f"&year={year}"]
     eps["csv_download"] = ["/jixiao/reports.csv?_stream=on"]
     return eps
 
 
-def bench_serve(db: Path, n_requests: int) -> dict:
+def bench_serve(db: Path, n_requests: int, only: list[str] | None = None, stock: bool = True) -> dict:
+    """Serve db with `jixiao serve` and load each endpoint; `only`: endpoint names (or prefixes) to run."""
     port = free_port()
     res = {"endpoints": {}}
     cmd = [str(JIXIAO), "serve", "--db", str(db), "--port", str(port)]
     with Server(cmd, port, ROOT, "jixiao-serve") as srv:
         res["startup_s"] = srv.startup_s
         eps = endpoints(db)
+        if only:
+            eps = {k: v for k, v in eps.items() if any(k == o or k.startswith(o) for o in only)}
         for name, paths in eps.items():
             # warm up once per path (templates, page cache), not measured
             load(port, paths, len(paths), 1)
@@ -424,6 +432,8 @@ def bench_serve(db: Path, n_requests: int) -> dict:
             res["endpoints"][name] = {**r, "path": paths[0]}
             log(f"    {name:32s} p50 {r['p50_ms']:>8} ms  p95 {r['p95_ms']:>8} ms  p99 {r['p99_ms']:>8} ms  "
                 f"{r['req_per_s']:>7} req/s  errors {r['errors']}")
+    if not stock or "table_plain" not in res["endpoints"]:
+        return res
     # stock Datasette: no plugins, no metadata, no templates; same database, same plain table page
     port2 = free_port()
     inspect = db.parent / "inspect-data.json"
@@ -481,6 +491,29 @@ def bench_search(db: Path, repeats: int = 5) -> dict:
 
 
 # --------------------------------------------------------------------------- main
+
+
+def run_db(db: Path, args) -> dict:
+    """Serving (+ search) on an existing database, e.g. one made by benchmarks/scale_db.py."""
+    db = db.resolve()  # the stock server runs in another folder
+    log(f"\n=== serving {db} ===")
+    if not db.exists():
+        raise SystemExit(f"--db: {db} does not exist")
+    if db.stem != "jixiao":  # Datasette names the database after the file; the site serves /jixiao/…
+        raise SystemExit(f"--db: the file must be named jixiao.db (got {db.name}); put it in its own folder")
+    res: dict = {"db": str(db), "db_mb": round(db.stat().st_size / 2**20, 1)}
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    res["reports"] = con.execute("select count(*) from reports").fetchone()[0]
+    con.close()
+    only = [o for o in (args.only or "").split(",") if o]
+    res["serve"] = bench_serve(db, args.requests, only, stock=not args.no_stock)
+    if "throughput_ratio_vs_stock" in res["serve"]:
+        log(f"  our throughput / stock on the plain table page: {res['serve']['throughput_ratio_vs_stock']}")
+    if not only:
+        res["search"] = bench_search(db)
+        log(f"  search: FTS vs LIKE median speed-up {res['search']['median_speedup']}×, "
+            f"min FTS recall {res['search']['min_recall']}")
+    return res
 
 
 def run_size(n: int, args) -> dict:
@@ -541,7 +574,20 @@ def main(argv=None) -> int:
     ap.add_argument("--skip-build", action="store_true", help="only generate + parse")
     ap.add_argument("--skip-serve", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep corpora and databases under build/bench")
+    ap.add_argument("--db", type=Path, help="serving (+ search) only, on this existing database (no build)")
+    ap.add_argument("--only", help="with --db: comma-separated endpoint names or prefixes (e.g. query:,report_page)")
+    ap.add_argument("--no-stock", action="store_true", help="with --db: skip the stock Datasette comparison")
+    ap.add_argument("--out", type=Path, help="with --db: write the results here (default build/bench/results-db-<name>.json)")
     args = ap.parse_args(argv)
+    if args.db:
+        BENCH.mkdir(parents=True, exist_ok=True)
+        info = machine()
+        log("machine: " + ", ".join(f"{k} {v}" for k, v in info.items()))
+        res = {"machine": info, "argv": sys.argv[1:], **run_db(args.db, args)}
+        out = args.out or BENCH / f"results-db-{args.db.parent.name}.json"
+        out.write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
+        log(f"\nresults: {out}")
+        return 0
     sizes = [int(s.replace("_", "").replace("k", "000")) for s in args.sizes.split(",") if s]
     BENCH.mkdir(parents=True, exist_ok=True)
     info = machine()

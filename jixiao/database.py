@@ -21,7 +21,7 @@ import sqlite_utils
 
 from .schema import TABLES, create_indexes, create_tables, sql_value
 from .search import FTS_COLUMNS, FTS_TABLE, escape_fts_cjk, han_split  # noqa: F401  (re-exported)
-from .views import VIEWS
+from .views import VIEWS, materialise
 
 
 class DatabaseWriter:
@@ -80,6 +80,9 @@ class DatabaseWriter:
             create_indexes(db)
             for name, sql in VIEWS.items():
                 db.create_view(name, sql.strip())
+            # The database is immutable once built: the site's summary (per-report key figures)
+            # becomes an indexed table instead of a view computed per request.
+            materialise(self.conn)
             violations = self.conn.execute("pragma foreign_key_check").fetchall()
             if violations:
                 raise RuntimeError(f"foreign key violations: {violations[:5]}")

@@ -383,7 +383,7 @@ TABLES: tuple[Table, ...] = (
             line("Main source line of the finding."),
         ),
         ("report_id", "seq"), (REPORT_FK,), label_column="message",
-        indexes=(("report_id", "severity"),),
+        indexes=(("report_id", "severity"), ("severity", "report_id", "seq")),
     ),
     Table(
         "warnings", "解析警告", "Parser warnings",

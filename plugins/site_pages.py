@@ -3,6 +3,8 @@
 Pages that show query results run the stored queries of ``datasette.yml`` (same SQL, same
 parameters), so every chart has a ``/jixiao/<query>.json`` and ``.csv`` twin.
 """
+import numbers
+import re
 import urllib.parse
 
 from datasette import hookimpl
@@ -21,6 +23,10 @@ COMPARISONS = (  # (query, heading) in page order
     ("indicator_across_units", "同一指标跨单位对比"),
     ("unit_over_years", "单位历年变化"),
 )
+COMPARE_ROWS = 50  # rows of each comparison shown on /compare (the rest: the twins, paged by ?page=)
+UNIT_CHOICES = 300  # units listed in the /compare selects; beyond that, type a name (suggested)
+UNIT_SEPARATORS = re.compile("[,，、]")
+SEARCH_FACET_SIZE = 20  # values listed per facet on /search
 SEARCH_FACETS = (("unit", "unit_name", "单位"), ("year", "fiscal_year", "年度"),
                  ("city", "city", "城市"), ("section", "section", "章节"))
 
@@ -30,12 +36,29 @@ def query_config(datasette, name):
     return q if isinstance(q, dict) else {"sql": q}
 
 
-async def run_stored(datasette, name, params):
-    """Rows of a stored query; missing parameters are empty strings, as on its own page."""
+async def run_stored(datasette, name, params, limit=None):
+    """Rows of a stored query; missing parameters are empty strings, as on its own page.
+
+    ``limit``: only the first rows (the query is wrapped, so SQLite stops early and no more
+    rows than shown are fetched and rendered).
+    """
     sql = query_config(datasette, name)["sql"]
     args = {p: str(params.get(p) or "") for p in named_parameters(sql)}
+    if limit is not None:
+        sql = f"select * from (\n{sql}\n) limit {int(limit)}"
     results = await datasette.get_database(DB).execute(sql, args)
     return [dict(r) for r in results.rows]
+
+
+async def table_count(datasette, table):
+    """Row count of a table: Datasette's cached counts (from the inspect file for the immutable
+    database), counted once when there is none."""
+    db = datasette.get_database(DB)
+    counts = await db.table_counts(limit=1000)
+    n = counts.get(table)
+    if n is None:
+        n = (await db.execute(f"select count(*) from [{table}]")).single_value()
+    return n
 
 
 async def rows(datasette, sql, params=None):
@@ -149,22 +172,61 @@ def comparison_charts(name, data):
     return None
 
 
+def table_body(datasette, data, columns):
+    """The <tr> rows of a comparison table, as compare.html used to write them cell by cell.
+
+    Built here in one pass: the same markup through Jinja costs a macro call per cell (~6,000
+    cells on /compare), which was most of the page's time.
+    """
+    num = datasette.get_jinja_environment().filters["num"]
+    na = '<span class="na">—</span>'
+    out = []
+    for r in data:
+        cells = []
+        for c in columns:
+            v = r[c]
+            if isinstance(v, numbers.Number):
+                # digits, separators and signs only: nothing to escape
+                inner = str(v) if c in ("fiscal_year", "rank", "line") else num(v)
+                cells.append(f'<td class="n">{inner}</td>')
+                continue
+            if c == "report_id":
+                inner = f'<a href="{escape(r.get("_url"))}">{escape(v)}</a>'
+            elif c in ("fiscal_year", "rank", "line"):
+                inner = escape(v)
+            elif v is None or v == "":
+                inner = na
+            else:
+                inner = escape(num(v))
+            cells.append(f"<td>{inner}</td>")
+        out.append("<tr>" + "".join(cells) + "</tr>\n")
+    return Markup("".join(out))
+
+
 # ---------------------------------------------------------------- pages
 
 
 async def home(datasette, request):
-    counts = (await rows(datasette, """
-        select count(*) as reports, count(distinct unit_name) as units, count(distinct fiscal_year) as years,
-               count(distinct city) as cities, min(fiscal_year) as first_year, max(fiscal_year) as last_year,
-               (select count(*) from sections) as sections, (select count(*) from indicators) as indicators,
-               (select count(*) from findings) as findings
-        from reports"""))[0]
-    latest = await run_stored(datasette, "latest_reports", {})
-    for r in latest:
-        r["url"] = report_url(datasette, r["report_id"])
+    async def compute():
+        # Every figure reads an index only; the big tables' row counts come from Datasette's cache.
+        counts = (await rows(datasette, """
+            select (select count(*) from reports) as reports,
+                   (select count(*) from (select distinct unit_name from reports where unit_name is not null)) as units,
+                   (select count(*) from (select distinct fiscal_year from reports where fiscal_year is not null)) as years,
+                   (select count(*) from (select distinct city from reports where city is not null)) as cities,
+                   (select min(fiscal_year) from reports) as first_year, (select max(fiscal_year) from reports) as last_year
+            """))[0]
+        for t in ("sections", "indicators", "findings"):
+            counts[t] = await table_count(datasette, t)
+        latest = await run_stored(datasette, "latest_reports", {}, limit=10)
+        for r in latest:
+            r["url"] = report_url(datasette, r["report_id"])
+        cities = await rows(datasette, "select city, count(*) as n from reports group by city order by n desc, city")
+        return {"counts": counts, "latest": latest, "cities": cities}
+
+    # The same for every request: computed once per (immutable) database.
     return await render(datasette, request, "home.html", {
-        "counts": counts, "latest": latest[:10], "comparisons": COMPARISONS,
-        "cities": await rows(datasette, "select city, count(*) as n from reports group by city order by n desc, city"),
+        **await once_per_database(datasette, "home", compute), "comparisons": COMPARISONS,
     })
 
 
@@ -172,25 +234,79 @@ async def search(datasette, request):
     params = {k: request.args.get(k, "").strip() for k in ("q", "unit", "year", "city", "section")}
     hits, facets = [], []
     if params["q"]:
-        hits = await run_stored(datasette, "search_hits", params)
+        runs = {}  # the stored query once per distinct set of parameters
+
+        async def hits_for(p):
+            key = tuple(sorted(p.items()))
+            if key not in runs:
+                runs[key] = await run_stored(datasette, "search_hits", p)
+            return runs[key]
+
+        hits = [dict(h) for h in await hits_for(params)]
         for h in hits:
             h["url"] = report_url(datasette, h["report_id"]) + f"#s-{h['seq']}"
-        # Facet counts over the hits, each ignoring its own filter (like Datasette's facets).
+        # Facet counts over the hits, each ignoring its own filter (like Datasette's facets). With no
+        # filter (or only one) most of these are the hits query itself, which runs only once.
         for key, column, title in SEARCH_FACETS:
             counts = {}
-            for h in await run_stored(datasette, "search_hits", {**params, key: ""}):
+            for h in await hits_for({**params, key: ""}):
                 counts[h[column]] = counts.get(h[column], 0) + 1
+            ranked = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
+            # The SEARCH_FACET_SIZE most frequent values (like Datasette's default_facet_size), and
+            # the selected one wherever it ranks.
+            shown = [kv for i, kv in enumerate(ranked) if i < SEARCH_FACET_SIZE or str(kv[0]) == params[key]]
             values = [{"value": v, "count": n, "selected": str(v) == params[key],
                        "url": "?" + urllib.parse.urlencode({**params, key: "" if str(v) == params[key] else v})}
-                      for v, n in sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))]
-            facets.append({"key": key, "title": title, "values": values})
+                      for v, n in shown]
+            facets.append({"key": key, "title": title, "values": values, "more": len(ranked) - len(shown)})
     return await render(datasette, request, "search.html", {
         "params": params, "hits": hits, "facets": facets, "twins": twin_urls(datasette, "search_hits", params),
     })
 
 
+async def compare_choices(datasette):
+    """The choices of the /compare form (the same for every request: computed once per database)."""
+
+    async def compute():
+        n_units = (await rows(datasette, "select count(*) as n from (select distinct unit_name from reports "
+                                         "where unit_name is not null)"))[0]["n"]
+        # Every unit while there are few; beyond UNIT_CHOICES, the units with the most reports (any
+        # other unit can be typed; the datalist suggests names).
+        if n_units <= UNIT_CHOICES:
+            units = [r["unit_name"] for r in await rows(datasette, "select distinct unit_name from reports "
+                                                                   "where unit_name is not null order by 1")]
+        else:
+            units = sorted(r["unit_name"] for r in await rows(
+                datasette, "select unit_name from reports where unit_name is not null group by unit_name "
+                           "order by count(*) desc, unit_name limit :n", {"n": UNIT_CHOICES}))
+        return {
+            "units": units, "all_units": n_units <= UNIT_CHOICES, "n_units": n_units,
+            "years": [r["fiscal_year"] for r in await rows(datasette, "select distinct fiscal_year from reports "
+                                                                      "where fiscal_year is not null order by 1 desc")],
+            # indicator_topics: one row per topic (a small table, or a view; jixiao/views.py)
+            "topics": await rows(datasette, "select topic, reports as n from indicator_topics order by n desc, topic"),
+        }
+
+    return await once_per_database(datasette, "compare_choices", compute)
+
+
+async def once_per_database(datasette, key, compute):
+    """compute() once for the immutable database (its result cannot change while it is served);
+    every time for a mutable one. Callers get a copy."""
+    import copy
+
+    db = datasette.get_database(DB)
+    if db.is_mutable:
+        return await compute()
+    memo = db.__dict__.setdefault("_jixiao_page_memo", {})
+    if key not in memo:
+        memo[key] = await compute()
+    return copy.deepcopy(memo[key])
+
+
 async def compare(datasette, request):
-    units = [u for u in request.args.getlist("unit") if u]
+    units = [u.strip() for v in request.args.getlist("unit") for u in UNIT_SEPARATORS.split(v) if u.strip()]
+    units = list(dict.fromkeys(units))
     params = {
         "units": ",".join(units), "year": request.args.get("year", ""),
         "topic": request.args.get("topic", ""), "keyword": request.args.get("keyword", ""),
@@ -198,36 +314,40 @@ async def compare(datasette, request):
     }
     sections = []
     for name, heading in COMPARISONS:
-        data = await run_stored(datasette, name, params)
+        # The first COMPARE_ROWS rows of each comparison; the rest are one click away (the twins).
+        data = await run_stored(datasette, name, params, limit=COMPARE_ROWS + 1)
+        more = len(data) > COMPARE_ROWS
+        data = data[:COMPARE_ROWS]
         for r in data:
             if "report_id" in r:
                 r["_url"] = report_url(datasette, r["report_id"])
         cfg = query_config(datasette, name)
+        columns = [c for c in (data[0] if data else {}) if not c.startswith("_")]
         sections.append({
             "name": name, "heading": heading, "description": cfg.get("description", ""),
-            "rows": data, "columns": [c for c in (data[0] if data else {}) if not c.startswith("_")],
+            "rows": data, "columns": columns, "body": table_body(datasette, data, columns),
+            "more": more, "shown": len(data),
             "chart": comparison_charts(name, data) if data else None, "twins": twin_urls(datasette, name, params),
         })
-    choices = {
-        "units": [r["unit_name"] for r in await rows(datasette, "select distinct unit_name from reports order by 1")],
-        "years": [r["fiscal_year"] for r in await rows(datasette, "select distinct fiscal_year from reports order by 1 desc")],
-        "topics": await rows(datasette, """select topic, count(distinct report_id) as n from indicators
-                                            where topic is not null and topic != '' group by topic order by n desc, topic"""),
-    }
+    base = await compare_choices(datasette)
+    unit_choices = base["units"]
+    if not base["all_units"]:
+        unit_choices = sorted(set(unit_choices) | set(units) | ({params["unit"]} - {""}))
+    choices = {**base, "units": unit_choices}
     return await render(datasette, request, "compare.html", {
         "sections": sections, "choices": choices, "selected": {**params, "units": units},
         "permalink": request.path + ("?" + request.query_string if request.query_string else ""),
+        "units_json": datasette.urls.table(DB, "reports", format="json"),
     })
 
 
 async def downloads(datasette, request):
-    db = datasette.get_database(DB)
     tables = []
     for t in schema.TABLES:
-        n = (await db.execute(f"select count(*) from [{t.name}]")).single_value()
-        tables.append({"name": t.name, "zh": t.zh, "en": t.en, "count": n})
+        tables.append({"name": t.name, "zh": t.zh, "en": t.en, "count": await table_count(datasette, t.name)})
+    # report_summary: a view, or the same rows materialised as a table (jixiao/views.py); one row per report
     tables.append({"name": "report_summary", "zh": "报告要点（视图）", "en": "Report summary (view)",
-                   "count": (await db.execute("select count(*) from report_summary")).single_value()})
+                   "count": await table_count(datasette, "reports")})
     queries = [{"name": n, "title": (c if isinstance(c, dict) else {}).get("title", n)}
                for n, c in datasette.config["databases"][DB]["queries"].items()]
     reports = await rows(datasette, "select report_id, unit_name, fiscal_year from reports order by fiscal_year desc, unit_name")
@@ -248,6 +368,61 @@ async def api(datasette, request):
         "example_report": example, "example_report_q": urllib.parse.quote(example),
         "queries": list(datasette.config["databases"][DB]["queries"]),
     })
+
+
+# ---------------------------------------------------------------- schema lookups of the immutable database
+
+
+def memoise_schema_lookups():
+    """Remember Datasette's schema introspection for immutable databases.
+
+    Datasette 1.0a41 asks SQLite for every table's columns, primary keys, FTS table and foreign
+    keys on every request of a query page (the sidebar and SQL editor) and on table pages: ~70
+    round trips through the SQL thread pool, more than half the time of a canned query page. The
+    site's database is opened immutable, so the answers cannot change while it is served; they
+    are kept per Database object (mutable databases are untouched). Callers get copies.
+    """
+    import copy
+
+    from datasette.database import Database
+
+    if getattr(Database, "_jixiao_memoised", False):
+        return
+
+    def fresh(value):
+        """A copy the caller may change: lists of strings and tuples (most answers) cheaply."""
+        if value is None or isinstance(value, (str, int, bool, tuple)):
+            return value
+        if isinstance(value, list) and all(isinstance(v, (str, tuple)) for v in value):
+            return list(value)
+        return copy.deepcopy(value)
+
+    for name in ("table_names", "view_names", "table_columns", "table_column_details", "primary_keys",
+                 "fts_table", "label_column_for_table", "foreign_keys_for_table", "hidden_table_names",
+                 "get_all_foreign_keys", "get_table_definition", "get_view_definition"):
+        original = getattr(Database, name, None)
+        if original is None:
+            continue
+
+        def make(original, name):
+            async def memoised(self, *args, **kwargs):
+                if self.is_mutable:
+                    return await original(self, *args, **kwargs)
+                memo = self.__dict__.setdefault("_jixiao_schema_memo", {})
+                key = (name, args, tuple(sorted(kwargs.items())))
+                if key not in memo:
+                    memo[key] = await original(self, *args, **kwargs)
+                return fresh(memo[key])
+
+            memoised.__name__ = name
+            memoised.__doc__ = original.__doc__
+            return memoised
+
+        setattr(Database, name, make(original, name))
+    Database._jixiao_memoised = True
+
+
+memoise_schema_lookups()
 
 
 @hookimpl

@@ -9,6 +9,7 @@ from jixiao.schema import TABLE_BY_NAME, TABLES
 # Columns of views and stored queries that are not schema fields.
 EXTRA_LABELS = {
     "report_summary": "报告要点",
+    "indicator_topics": "指标主题",
     "three_public_prev_final": "三公经费上年决算",
     "three_public_budget": "三公经费本年预算",
     "three_public_final": "三公经费本年决算",

@@ -81,3 +81,48 @@ async def test_canned_search_query_ranks_and_highlights(ds):
 async def test_empty_search_is_not_an_error(ds):
     r = await ds.client.get("/jixiao/sections.json", params={"_search": "", "_shape": "array"})
     assert r.status_code == 200
+
+
+# The search_hits formulation it replaced (issue 7): bm25, the section and the snippet of every hit,
+# then the filters. The stored query must give exactly these rows, computing far less.
+REFERENCE_SEARCH_HITS = """
+with hits as (
+  select s.report_id, s.seq, s.path, r.unit_name, r.fiscal_year, r.city,
+         (select h.heading from sections h
+           where h.report_id = s.report_id and h.level <= 1 and h.seq <= s.seq
+           order by h.seq desc limit 1) as section,
+         replace(snippet(sections_fts, -1, '【', '】', '…', 32), char(8203), '') as snippet,
+         s.line_start, round(bm25(sections_fts), 3) as score
+  from sections_fts
+  join sections s on s.rowid = sections_fts.rowid
+  join reports r on r.report_id = s.report_id
+  where sections_fts match escape_fts(:q)
+  order by rank, sections_fts.rowid
+)
+select * from hits
+where (:unit = '' or unit_name = :unit)
+  and (:year = '' or fiscal_year = cast(:year as integer))
+  and (:city = '' or city = :city)
+  and (:section = '' or section = :section)
+limit 200
+"""
+
+
+def test_search_hits_query_equals_the_reference(built):
+    from jixiao.database import escape_fts_cjk
+
+    sql = yaml.safe_load((ROOT / "datasette.yml").read_text(encoding="utf-8"))[
+        "databases"]["jixiao"]["queries"]["search_hits"]["sql"]
+    conn = sqlite3.connect(built.db)
+    conn.create_function("escape_fts", 1, escape_fts_cjk, deterministic=True)
+    unit, year, city = conn.execute("select unit_name, fiscal_year, city from reports order by report_id").fetchone()
+    sections = [h for (h,) in conn.execute("select distinct heading from sections where level = 1 limit 3")]
+    checked = 0
+    for q in QUERIES[:8] + ["不存在的词语组合", "法律援助 调解"]:
+        for filters in ({}, {"unit": unit}, {"year": str(year)}, {"city": city}, {"year": str(year), "city": city},
+                        *({"section": s} for s in sections), {"unit": "不存在"}):
+            params = {"q": q, "unit": "", "year": "", "city": "", "section": "", **filters}
+            expected = conn.execute(REFERENCE_SEARCH_HITS, params).fetchall()
+            assert conn.execute(sql, params).fetchall() == expected, params
+            checked += bool(expected)
+    assert checked > 20

@@ -313,3 +313,188 @@ async def test_robots_sitemap_feed(ds, db):
     entries = feed.findall(f"{ATOM}entry")
     assert len(entries) == len(reports)
     assert all(e.find(f"{ATOM}link").get("href").split("/report/")[1] for e in entries)
+
+
+# ---------------------------------------------------------------- performance (issue 7): plans and equivalences
+# No timings here: what is checked is that the fast formulations give the same rows as the simple
+# ones and that SQLite plans them on the composite indexes (benchmarks/run.py measures the time).
+
+# The formulations the paged stored queries replaced (no paging, no index tricks).
+REFERENCE_SQL = {
+    "execution_rate_ranking": """
+        select rank() over (order by execution_rate desc) as rank,
+               report_id, unit_name, fiscal_year, city, full_year_budget, executed, execution_rate
+        from report_summary
+        where execution_rate is not null and (:year = '' or fiscal_year = cast(:year as integer))
+        order by execution_rate desc, report_id""",
+    "findings_overview": """
+        select f.report_id, r.unit_name, r.fiscal_year, f.severity, f.rule, f.message, f.expected, f.actual, f.line
+        from findings f join reports r on r.report_id = f.report_id
+        where (:severity = '' or f.severity = :severity)
+        order by case f.severity when '错误' then 0 when '疑点' then 1 else 2 end, f.report_id, f.seq""",
+    "latest_reports": """
+        select report_id, unit_name, fiscal_year, city, county, report_kind, total_score, source_file
+        from reports order by fiscal_year desc, unit_name""",
+    "compare_units": """
+        select report_id, unit_name, fiscal_year, city, county,
+               initial_budget, full_year_budget, executed, execution_rate,
+               three_public_prev_final, three_public_final, three_public_change, three_public_change_pct,
+               staff_authorized, staff_actual, staff_control_rate,
+               total_score, stated_score, score_gap, findings
+        from report_summary s
+        where (:units = '' or instr(',' || replace(replace(:units, '，', ','), '、', ',') || ',',
+                                    ',' || s.unit_name || ',') > 0)
+          and case when :year = ''
+                then s.fiscal_year = (select max(fiscal_year) from reports r where r.unit_name = s.unit_name)
+                else s.fiscal_year = cast(:year as integer) end
+        order by s.unit_name, s.fiscal_year""",
+}
+
+
+def sqlite_with_escape_fts(path):
+    from jixiao.database import escape_fts_cjk
+
+    conn = sqlite3.connect(path)
+    conn.create_function("escape_fts", 1, escape_fts_cjk, deterministic=True)
+    return conn
+
+
+@pytest.fixture
+def materialised(built):
+    """The build materialises report_summary and indicator_topics as tables."""
+    return built.db
+
+
+@pytest.fixture
+def as_views(built, tmp_path):
+    """A copy of the sample database with report_summary and indicator_topics as plain views."""
+    import shutil
+
+    from jixiao import views
+
+    path = tmp_path / "views.db"
+    shutil.copy(built.db, path)
+    conn = sqlite3.connect(path)
+    for name in (views.SUMMARY, views.TOPICS):
+        conn.execute(f"drop table [{name}]")
+        conn.execute(f"create view [{name}] as {views.VIEWS[name].strip()}")
+    conn.commit()
+    conn.close()
+    return path
+
+
+def test_materialised_summary_equals_the_view(as_views, materialised, tmp_path):
+    import shutil
+
+    from jixiao import views
+
+    view = sqlite3.connect(as_views)
+    shutil.copy(materialised, tmp_path / "again.db")
+    table = sqlite3.connect(tmp_path / "again.db")
+    for name in (views.SUMMARY, views.TOPICS):
+        assert view.execute("select type from sqlite_master where name = ?", [name]).fetchone()[0] == "view"
+        assert table.execute("select type from sqlite_master where name = ?", [name]).fetchone()[0] == "table"
+        cols = [d[0] for d in view.execute(f"select * from {name} limit 0").description]
+        assert cols == [d[0] for d in table.execute(f"select * from {name} limit 0").description]
+        order = "report_id" if name == views.SUMMARY else "topic"
+        assert (view.execute(f"select * from {name} order by {order}").fetchall()
+                == table.execute(f"select * from {name} order by {order}").fetchall())
+    views.materialise(table)  # idempotent
+    assert table.execute(f"select count(*) from {views.SUMMARY}").fetchone()[0] == \
+        view.execute("select count(*) from reports").fetchone()[0]
+
+
+def test_summary_lookups_use_the_composite_indexes(as_views):
+    """Per report, the summary seeks (report_id, kind / key / severity); never a scan of every
+    report's overall evaluations, 三公 rows or 错误 findings (O(N²) over the corpus)."""
+    conn = sqlite3.connect(as_views)
+    plan = " | ".join(r[3] for r in conn.execute(
+        "explain query plan select * from report_summary where report_id = 'x'"))
+    for index in ("idx_evaluations_report_id_kind_seq", "idx_expense_controls_report_id_key_seq",
+                  "idx_findings_report_id_severity"):
+        assert index in plan, plan
+    for bad in ("idx_evaluations_kind (", "idx_expense_controls_key (", "idx_findings_severity ("):
+        assert bad not in plan, plan
+
+
+@pytest.mark.parametrize("which", ["view", "table"])
+def test_paged_queries_equal_the_simple_ones(as_views, materialised, which):
+    conn = sqlite_with_escape_fts(as_views if which == "view" else materialised)
+    units = [u for (u,) in conn.execute("select distinct unit_name from reports order by 1")]
+    years = [""] + [str(y) for (y,) in conn.execute("select distinct fiscal_year from reports")]
+    cases = {
+        "execution_rate_ranking": [{"year": y} for y in years],
+        "findings_overview": [{"severity": s} for s in ("", "错误", "疑点", "提示", "其他")],
+        "latest_reports": [{}],
+        "compare_units": [{"units": u, "year": y} for y in years
+                          for u in ("", units[0], "，".join(units[:2]), units[1] + "、" + units[2] + ",", "不存在")],
+    }
+    for name, param_sets in cases.items():
+        for params in param_sets:
+            expected = conn.execute(REFERENCE_SQL[name], params).fetchall()
+            got = []
+            for page in ("1", "2", "3"):
+                rows = conn.execute(QUERIES[name]["sql"], {**params, "page": page}).fetchall()
+                assert len(rows) <= 100
+                got += rows
+            assert got == expected[:300], (name, params)
+            assert conn.execute(QUERIES[name]["sql"], {**params, "page": ""}).fetchall() == expected[:100]
+    # the samples have more than one page of findings: page 2 is where the severities meet
+    assert len(conn.execute(REFERENCE_SQL["findings_overview"], {"severity": ""}).fetchall()) > 100
+
+
+async def test_site_on_the_materialised_database(materialised):
+    ds = make_datasette(Site(ROOT, db_path=materialised))
+    await ds.invoke_startup()
+    conn = sqlite3.connect(materialised)
+    report_id, unit = conn.execute("select report_id, unit_name from report_summary "
+                                   "where three_public_final is not null limit 1").fetchone()
+    for path in ("/", "/compare", "/jixiao/report_summary", "/jixiao/execution_rate_ranking",
+                 "/jixiao/indicator_across_units", "/unit/" + urllib.parse.quote(unit),
+                 "/report/" + urllib.parse.quote(report_id), q("/search", q="调解")):
+        r = await ds.client.get(path)
+        assert r.status_code == 200 and "message-error" not in r.text, path
+
+
+def site_pages_module():
+    from datasette.plugins import pm
+
+    return next(p for p in pm.get_plugins() if hasattr(p, "COMPARE_ROWS") and hasattr(p, "compare"))
+
+
+async def test_compare_page_bounds_rows_and_unit_lists(ds, db, monkeypatch):
+    """Beyond UNIT_CHOICES units the form lists the most reported ones and the chosen ones (any
+    other is typed); each comparison shows COMPARE_ROWS rows and says so."""
+    module = site_pages_module()
+    units = [r[0] for r in db.execute("select distinct unit_name from reports order by 1")]
+    monkeypatch.setattr(module, "UNIT_CHOICES", 2)
+    monkeypatch.setattr(module, "COMPARE_ROWS", 1)
+    db_obj = ds.get_database("jixiao")
+    db_obj.__dict__.pop("_jixiao_page_memo", None)  # the choices are remembered per database
+    try:
+        r = await ds.client.get("/compare?" + urllib.parse.urlencode([("unit", units[-1]), ("one_unit", units[-2])]))
+        assert r.status_code == 200
+        assert f"<option selected>{units[-1]}</option>" in r.text
+        assert 'list="unit-names"' in r.text and f'value="{units[-2]}"' in r.text
+        assert f"共 {len(units)} 个单位" in r.text
+        assert "只显示前 1 行" in r.text
+        assert r.text.count('data-chart-for="chart-') >= 5
+    finally:
+        db_obj.__dict__.pop("_jixiao_page_memo", None)
+
+
+async def test_schema_lookups_are_remembered_for_immutable_databases_only(ds, tmp_path):
+    from datasette.app import Datasette
+
+    db = ds.get_database("jixiao")
+    cols = await db.table_columns("reports")
+    cols.append("not a column")  # callers get copies
+    assert await db.table_columns("reports") == cols[:-1]
+    mutable_path = tmp_path / "scratch.db"
+    sqlite3.connect(mutable_path).execute("create table t (a)").connection.commit()
+    scratch = Datasette([str(mutable_path)]).get_database("scratch")
+    assert await scratch.table_columns("t") == ["a"]
+    conn = sqlite3.connect(mutable_path)
+    conn.execute("alter table t add column b")
+    conn.commit()
+    assert await scratch.table_columns("t") == ["a", "b"]
