@@ -36,7 +36,7 @@ import tempfile
 import time
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, astuple, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -241,12 +241,16 @@ def run_jobs(jobs: list[tuple], workers: int) -> Iterator[Outcome]:
     window = workers * 4
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
         pending = deque()
-        for job in jobs:
-            pending.append(pool.submit(work, *job))
-            if len(pending) >= window:
+        try:
+            for job in jobs:
+                pending.append(pool.submit(work, *job))
+                if len(pending) >= window:
+                    yield pending.popleft().result()
+            while pending:
                 yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+        finally:  # closed early (an error in the caller): drop what has not started, wait for the rest
+            for fut in pending:
+                fut.cancel()
 
 
 # ---------------------------------------------------------------- the build
@@ -297,6 +301,71 @@ def _save_reuse(cache_dir, packages, folders: dict[str, str]) -> None:
         pass
 
 
+# ---------------------------------------------------------------- what the previous build wrote
+
+
+def _state_file(cache_dir) -> Path | None:
+    return Path(cache_dir) / code_version() / "outputs.json" if cache_dir else None
+
+
+def _stat(p: Path) -> list[int] | None:
+    try:
+        st = p.stat()
+        return [st.st_size, st.st_mtime_ns, st.st_ino]
+    except OSError:
+        return None
+
+
+def _fingerprint(todo, errors, packages, out) -> str:
+    h = hashlib.sha256()
+    h.update(json.dumps([[str(f), cache_key(str(f), sha)] for f, sha in todo] +
+                        [[e.source_file, e.error, e.line] for e in errors] + [str(out), str(packages)],
+                        ensure_ascii=False).encode())
+    return h.hexdigest()
+
+
+def _load_state(cache_dir, out, packages) -> dict | None:
+    """The previous build's record of its outputs, if they are still exactly what it wrote."""
+    sf = _state_file(cache_dir)
+    if not (sf and out and packages and sf.exists()):
+        return None
+    try:
+        state = json.loads(sf.read_text(encoding="utf-8"))
+        corpus = Path(packages) / "jixiao" / "datapackage.json"
+        if (state["out"] == str(Path(out).resolve()) and state["packages"] == str(Path(packages).resolve())
+                and state["db_stat"] == _stat(Path(out)) and state["packages_stat"] == _stat(corpus)):
+            return state
+    except (ValueError, KeyError, OSError):
+        pass
+    return None
+
+
+def _save_state(cache_dir, out, packages, fingerprint, entries, errors, counts) -> None:
+    sf = _state_file(cache_dir)
+    if not sf:
+        return
+    try:
+        sf.parent.mkdir(parents=True, exist_ok=True)
+        state = {
+            "fingerprint": fingerprint, "out": str(Path(out).resolve()), "packages": str(Path(packages).resolve()),
+            "db_stat": _stat(Path(out)), "packages_stat": _stat(Path(packages) / "jixiao" / "datapackage.json"),
+            "reports": entries, "errors": [asdict(e) for e in errors], "counts": counts,
+        }
+        fd, tmp = tempfile.mkstemp(dir=sf.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(state, fh, ensure_ascii=False)
+        os.replace(tmp, sf)
+    except OSError:
+        pass
+
+
+class _FullBuild(Exception):
+    """An incremental build met a case only a full build settles (a report_id or folder clash)."""
+
+
+# ---------------------------------------------------------------- the build
+
+
 def build(
     inputs: Iterable[str | Path] = (DEFAULT_INPUT,),
     out: str | Path | None = DEFAULT_DB,
@@ -308,19 +377,15 @@ def build(
 ) -> BuildResult:
     """Build the database and the data packages.
 
+    With a cache (``cache_dir``) the build is incremental: when neither the inputs nor the
+    code changed and the outputs are the ones it wrote, it does nothing; when a few reports
+    were added, changed or removed, it copies the previous database and tree, replaces those
+    reports' rows and folders, and keeps the rest. The result is the same as a full build's
+    (the same rows and byte-identical packages; only the rows' physical order may differ).
+
     Raises :class:`NothingBuilt` if no report built, :class:`OutputError` if an output cannot
     be written; in both cases the previous outputs are left as they were.
     """
-    import sqlite3
-
-    from tqdm import tqdm
-
-    from .database import DatabaseWriter
-    from .package import TreeWriter, corpus_descriptor, dumps
-    from .publish import csv_rows, sql_rows
-    from .rows import build_error_row
-    from .schema import TABLES, table
-
     started = time.perf_counter()
     lines: list[str] = []
 
@@ -348,17 +413,69 @@ def build(
         first_by_sha[sha] = str(f)
         todo.append((f, sha))
 
+    state = _load_state(cache_dir, out, packages)
+    fingerprint = _fingerprint(todo, errors, packages, out)
+    if state and state["fingerprint"] == fingerprint:  # nothing changed: the outputs stand
+        built = [Built(*e["built"]) for e in state["reports"]]
+        errors = [BuildError(**e) for e in state["errors"]]
+        for e in errors:
+            say(f"{e.source_file}:{e.line or ''}: error: {e.error}".replace(":: ", ": "))
+        say("nothing changed since the last build: outputs left as they are")
+        return _finish(BuildResult(reports=built, errors=errors, counts=state["counts"], parsed=0, cached=len(built),
+                                   duplicates=duplicates, seconds=time.perf_counter() - started, log=lines,
+                                   reused_folders=len(built)), out)
+    plan = _incremental_plan(state, todo) if state else None
+    if plan is not None:
+        try:
+            return _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, packages, workers,
+                          cache_dir, progress, say, started, lines)
+        except _FullBuild as exc:
+            say(f"incremental build not possible ({exc}); building everything")
+    return _build(todo, errors, unreadable, duplicates, None, None, fingerprint, out, packages, workers, cache_dir,
+                  progress, say, started, lines)
+
+
+def _incremental_plan(state: dict, todo) -> dict | None:
+    """Which reports to keep from the previous build and which to remove; None: build all."""
+    old = {e["key"]: e for e in state["reports"]}
+    keys = {cache_key(str(f), sha) for f, sha in todo}
+    removed = [e for k, e in old.items() if k not in keys]
+    new = [k for k in keys if k not in old]
+    if any(e.get("renamed") for e in state["reports"]):
+        return None  # a report_id was suffixed last time: which one gets the plain id may change
+    if len(removed) + len(new) > max(20, len(todo) // 10):
+        return None  # many changes: a full build is as fast
+    return {"old": old, "remove_ids": [e["built"][0] for e in removed]}
+
+
+def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, packages, workers, cache_dir,
+           progress, say, started, lines) -> BuildResult:
+    import sqlite3
+
+    from tqdm import tqdm
+
+    from .database import DatabaseWriter
+    from .package import TreeWriter, corpus_descriptor, dumps
+    from .publish import PER_REPORT, csv_rows, sql_rows
+    from .rows import build_error_row
+    from .schema import TABLES, table
+
+    errors = list(errors)
+
     def writing(what, exc: BaseException) -> OutputError:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         return OutputError(f"cannot write {what}: {reason} (the previous outputs are unchanged)")
 
-    db = tree = None
+    old = plan["old"] if plan else {}
+    db = tree = stop_workers = None
     built: list[Built] = []
+    entries: list[dict] = []
     parsed = cached = reused = 0
     counts = {t.name: 0 for t in TABLES}
     try:
         try:
-            db = DatabaseWriter(out) if out else None
+            db = (DatabaseWriter(out, previous=Path(out), remove_ids=plan["remove_ids"]) if plan else
+                  DatabaseWriter(out)) if out else None
         except (OSError, sqlite3.Error) as exc:
             raise writing(out, exc) from exc
         try:
@@ -366,50 +483,77 @@ def build(
         except OSError as exc:
             raise writing(packages, exc) from exc
         # Which folder of the previous tree each unchanged file's package can be linked from.
-        by_key = {k: f for f, k in _load_reuse(cache_dir, packages).items()} if tree else {}
+        by_key = {k: f for f, k in _load_reuse(cache_dir, packages).items()} if tree and not plan else {}
         cache = str(cache_dir) if cache_dir else None
         jobs = []
         for f, sha in todo:
             key = cache_key(str(f), sha)
+            if key in old:
+                continue
             reuse_from = str(Path(packages) / by_key[key]) if key in by_key else None
             jobs.append((str(f), sha, cache, str(tree.parts) if tree else None, reuse_from))
+        kept_ids = {old[cache_key(str(f), sha)]["built"][0] for f, sha in todo if cache_key(str(f), sha) in old}
+        kept_folders = {old[cache_key(str(f), sha)]["folder"] for f, sha in todo if cache_key(str(f), sha) in old}
         taken: set[str] = set()
-        bar = tqdm(total=len(jobs), desc="build", unit="file", file=sys.stderr, disable=not progress)
-        for res in run_jobs(jobs, workers or os.cpu_count() or 1):
+        outcomes = run_jobs(jobs, workers or os.cpu_count() or 1)
+        stop_workers = outcomes.close  # before the temporary tree is removed: workers write into it
+        bar = tqdm(total=len(todo), desc="build", unit="file", file=sys.stderr, disable=not progress)
+        for f, sha in todo:
             bar.update()
-            if res.error:
-                errors.append(res.error)
-                continue
-            parsed += not res.from_cache
-            cached += res.from_cache
-            reused += res.reused
-            pub = res.published
+            key = cache_key(str(f), sha)
             try:
+                if key in old:  # unchanged since the previous build: taken as it is
+                    e = old[key]
+                    b = Built(*e["built"])
+                    if tree:
+                        tree.link_folder(e["folder"], e["folder"], key)
+                        ranges = tree.copy_corpus({t: tuple(r) for t, r in e["ranges"].items()})
+                    entries.append({**e, "ranges": ranges if tree else {}})
+                    built.append(b)
+                    reused += 1
+                    cached += 1
+                    taken.add(b.report_id)
+                    for t, n in zip(PER_REPORT, e["counts"]):
+                        counts[t.name] += n
+                    continue
+                res = next(outcomes)
+                if res.error:
+                    errors.append(res.error)
+                    continue
+                parsed += not res.from_cache
+                cached += res.from_cache
+                reused += res.reused
+                pub, renamed = res.published, False
+                if plan and (pub.report_id in kept_ids or pub.report_id in taken or pub.folder in kept_folders):
+                    raise _FullBuild(f"{pub.built.source_file}: its report_id or folder is taken")
                 if pub.report_id in taken:  # rare: publish again under a free id, written here
                     rid = next_free_id(pub.report_id, taken)
                     say(f"{pub.built.source_file}: report_id {pub.report_id} is taken by another file; using {rid}")
-                    pub = publish_file(res.path, rid)
-                    if tree:
+                    pub, renamed = publish_file(res.path, rid), True
+                folder = tree.unique_folder(pub.folder, f"report-{res.sha256[:12]}") if tree else pub.folder
+                renamed = renamed or folder != pub.folder
+                if tree:
+                    if renamed:
                         shutil.rmtree(tree.parts / res.key)
-                        tree.add_report(tree.unique_folder(pub.folder, f"report-{res.sha256[:12]}"),
-                                        pub.package_files())
-                elif tree:
-                    tree.place(res.key, tree.unique_folder(pub.folder, f"report-{res.sha256[:12]}"), res.key)
+                        tree.add_report(folder, pub.package_files())
+                    else:
+                        tree.place(res.key, folder, res.key)
                 taken.add(pub.report_id)
                 if db:
                     db.add(pub.sql, pub.search)
-                if tree:
-                    tree.append_corpus(pub.csv)
+                ranges = tree.append_corpus(pub.csv) if tree else {}
             except (OSError, sqlite3.Error) as exc:
                 raise writing(out if db else packages, exc) from exc
             built.append(pub.built)
+            entries.append({"key": res.key, "folder": folder, "built": list(astuple(pub.built)), "ranges": ranges,
+                            "counts": [len(pub.sql[t.name]) for t in PER_REPORT], "renamed": renamed})
             for name, rows in pub.sql.items():
                 counts[name] += len(rows)
         bar.close()
         for e in errors:
             say(f"{e.source_file}:{e.line or ''}: error: {e.error}".replace(":: ", ": "))
         if not built:
-            raise NothingBuilt(f"no report could be built from {len(files) + unreadable} file(s)"
+            raise NothingBuilt(f"no report could be built from {len(todo) + duplicates + unreadable} file(s)"
                                + (f"; {len(errors)} error(s)" if errors else ""))
         err_table = table("build_errors")
         err_rows = [build_error_row(e.source_file, e.error, e.line, e.sha256) for e in errors]
@@ -430,18 +574,25 @@ def build(
                 tree.commit()
         except OSError as exc:
             raise writing(out, exc) from exc
-        if tree:
-            _save_reuse(cache_dir, packages, tree.keys)
     except BaseException:
+        if stop_workers:
+            stop_workers()
         if db:
             db.abort()
         if tree:
             tree.abort()
         raise
-    result = BuildResult(
+    if tree:
+        _save_reuse(cache_dir, packages, tree.keys)
+        if out:
+            _save_state(cache_dir, out, packages, fingerprint, entries, errors, counts)
+    return _finish(BuildResult(
         reports=built, errors=errors, counts=counts, parsed=parsed, cached=cached, duplicates=duplicates,
         seconds=time.perf_counter() - started, log=lines, reused_folders=reused,
-    )
+    ), out)
+
+
+def _finish(result: BuildResult, out) -> BuildResult:
     if out:
         try:
             write_log(Path(out).parent / "build.log", result)

@@ -11,7 +11,9 @@ Search follows research/chinese-search.md, design D1 in layout S2 (see :mod:`jix
 """
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import sqlite3
 import tempfile
 from pathlib import Path
@@ -27,26 +29,37 @@ from .views import VIEWS, materialise
 class DatabaseWriter:
     """Streams rows into a new SQLite file; :meth:`finish` moves it into place, :meth:`abort` drops it."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, previous: Path | None = None, remove_ids: Iterable[str] = ()):
+        """A new database, or with ``previous``: a copy of that database without the rows of
+        ``remove_ids`` (every report-keyed table, their search rows and build_errors), to
+        which the changed reports are then added (an incremental build)."""
         self.path = Path(path)
+        self.patch = previous is not None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
         os.close(fd)
         self.tmp = Path(tmp)
         self.counts = {t.name: 0 for t in TABLES}
         self.closed = False
+        self._ids: list[str] = []  # report_ids added
         self._next_section = 1
         try:
+            if previous is not None:
+                shutil.copyfile(previous, self.tmp)
             self.conn = sqlite3.connect(self.tmp, isolation_level=None)
-            # A fresh temporary file: a crash loses nothing that matters, so skip the journal
-            # and the fsyncs; one transaction for the whole load.
+            # A temporary file: a crash loses nothing that matters, so skip the journal and the
+            # fsyncs; one transaction for the whole load.
             for pragma in ("journal_mode = off", "synchronous = off", "temp_store = memory",
                            "cache_size = -65536", "foreign_keys = off"):
                 self.conn.execute(f"pragma {pragma}")
-            create_tables(sqlite_utils.Database(self.conn), indexes=False)
-            cols = ", ".join(FTS_COLUMNS)
-            self.conn.execute(f"create virtual table {FTS_TABLE} using fts5({cols}, tokenize='unicode61')")
-            self.conn.execute("begin")
+            if previous is None:
+                create_tables(sqlite_utils.Database(self.conn), indexes=False)
+                cols = ", ".join(FTS_COLUMNS)
+                self.conn.execute(f"create virtual table {FTS_TABLE} using fts5({cols}, tokenize='unicode61')")
+                self.conn.execute("begin")
+            else:
+                self.conn.execute("begin")
+                self._remove(list(remove_ids))
         except BaseException:
             self.abort()
             raise
@@ -57,6 +70,18 @@ class DatabaseWriter:
         }
         self._insert["sections"] = self._insert["sections"].replace("([", "(rowid, [", 1).replace("values (", "values (?, ", 1)
         self._insert_fts = f"insert into {FTS_TABLE}(rowid, {', '.join(FTS_COLUMNS)}) values (?, ?, ?)"
+
+    def _remove(self, ids: list[str]) -> None:
+        doomed = json.dumps(ids, ensure_ascii=False)
+        self.conn.execute(f"delete from {FTS_TABLE} where rowid in (select rowid from sections "
+                          "where report_id in (select value from json_each(?)))", [doomed])
+        for t in reversed(TABLES):  # children before reports
+            if t.name == "build_errors":
+                self.conn.execute("delete from build_errors")
+            elif "report_id" in t.field_names:
+                self.conn.execute(f"delete from [{t.name}] where report_id in (select value from json_each(?))",
+                                  [doomed])
+        self._next_section = (self.conn.execute("select max(rowid) from sections").fetchone()[0] or 0) + 1
 
     def add(self, sql: dict[str, list[tuple]], search: list[tuple[str, str]]) -> None:
         """One report's rows (table → value tuples in schema order) and its sections' search text."""
@@ -72,24 +97,35 @@ class DatabaseWriter:
             else:
                 self.conn.executemany(self._insert[t.name], rows)
             self.counts[t.name] += len(rows)
+        self._ids.extend(r[0] for r in sql.get("reports", []))
 
     def close(self) -> None:
         """Indexes, views, checks and statistics; the file is complete but not yet in place."""
         try:
-            db = sqlite_utils.Database(self.conn)
-            create_indexes(db)
-            for name, sql in VIEWS.items():
-                db.create_view(name, sql.strip())
+            if not self.patch:
+                db = sqlite_utils.Database(self.conn)
+                create_indexes(db)
+                for name, sql in VIEWS.items():
+                    db.create_view(name, sql.strip())
             # The database is immutable once built: the site's summary (per-report key figures)
             # becomes an indexed table instead of a view computed per request.
             materialise(self.conn)
-            violations = self.conn.execute("pragma foreign_key_check").fetchall()
+            if not self.patch:
+                violations = self.conn.execute("pragma foreign_key_check").fetchall()
+            else:  # an incremental build checks the reports it added, not the whole file
+                violations = [(t.name, rid) for t in TABLES if t.name != "reports" and "report_id" in t.field_names
+                              for (rid,) in self.conn.execute(
+                                  f"select distinct report_id from [{t.name}] where report_id in "
+                                  "(select value from json_each(?)) and report_id not in "
+                                  "(select report_id from reports)", [json.dumps(self._ids, ensure_ascii=False)])]
             if violations:
                 raise RuntimeError(f"foreign key violations: {violations[:5]}")
-            self.conn.execute(f"insert into {FTS_TABLE}({FTS_TABLE}) values ('optimize')")
-            # Statistics for the query planner (bounded: samples at most 1000 rows per index).
-            self.conn.execute("pragma analysis_limit = 1000")
-            self.conn.execute("analyze")
+            if not self.patch:
+                # Merging the search index and the planner statistics are whole-file passes:
+                # done by full builds; an incremental build keeps the previous ones.
+                self.conn.execute(f"insert into {FTS_TABLE}({FTS_TABLE}) values ('optimize')")
+                self.conn.execute("pragma analysis_limit = 1000")  # bounded: ≤ 1000 rows per index
+                self.conn.execute("analyze")
             self.conn.execute("commit")
             self.conn.execute("pragma journal_mode = delete")
             self.conn.close()

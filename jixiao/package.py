@@ -175,6 +175,7 @@ class TreeWriter:
         self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.", suffix=".tmp", dir=self.out.parent))
         self.parts = self.tmp / ".parts"
         self.corpus = {}
+        self._previous = {}  # table → the previous corpus CSV, opened when rows are copied from it
         try:
             os.chmod(self.tmp, 0o755)
             for stale in self.out.parent.glob(f".{self.out.name}.*.old"):  # left by an interrupted removal
@@ -182,8 +183,9 @@ class TreeWriter:
             self.parts.mkdir()
             (self.tmp / CORPUS).mkdir()
             for t in TABLES:
-                self.corpus[t.name] = open(self.tmp / CORPUS / f"{t.name}.csv", "w", encoding="utf-8", newline="")
-                self.corpus[t.name].write(",".join(t.field_names) + "\n")
+                # binary, so the byte range of each report's rows is known (see :meth:`copy_corpus`)
+                self.corpus[t.name] = open(self.tmp / CORPUS / f"{t.name}.csv", "wb")
+                self.corpus[t.name].write((",".join(t.field_names) + "\n").encode())
         except BaseException:
             self.abort()
             raise
@@ -202,15 +204,44 @@ class TreeWriter:
         write_folder(self.tmp / folder, files)
         self.folders.add(folder)
 
-    def append_corpus(self, csv_rows: dict[str, str]) -> None:
+    def append_corpus(self, csv_rows: dict[str, str]) -> dict[str, tuple[int, int]]:
+        """Append one report's rows to the corpus CSVs; returns each table's byte range."""
+        ranges = {}
         for name, text in csv_rows.items():
-            self.corpus[name].write(text)
+            fh = self.corpus[name]
+            start = fh.tell()
+            fh.write(text.encode())
+            ranges[name] = (start, fh.tell())
+        return ranges
+
+    def link_folder(self, old: str, folder: str, key: str) -> None:
+        """Take a report folder unchanged from the previous tree (hard links)."""
+        d = self.tmp / folder
+        d.mkdir()
+        for f in os.scandir(self.out / old):
+            os.link(f.path, d / f.name)
+        self.folders.add(folder)
+        self.keys[folder] = key
+
+    def copy_corpus(self, ranges: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+        """Append a report's rows copied from the previous tree's corpus CSVs (byte ranges)."""
+        out = {}
+        for name, (start, end) in ranges.items():
+            src = self._previous.get(name)
+            if src is None:
+                src = self._previous[name] = open(self.out / CORPUS / f"{name}.csv", "rb")
+            src.seek(start)
+            fh = self.corpus[name]
+            new_start = fh.tell()
+            fh.write(src.read(end - start))
+            out[name] = (new_start, fh.tell())
+        return out
 
     def close(self, corpus_descriptor_text: str, extra_rows: dict[str, str]) -> None:
         """The corpus package's last rows and descriptor: the tree is complete, not yet in place."""
         try:
             self.append_corpus(extra_rows)
-            for fh in self.corpus.values():
+            for fh in [*self.corpus.values(), *self._previous.values()]:
                 fh.close()
             (self.tmp / CORPUS / "datapackage.json").write_text(corpus_descriptor_text, encoding="utf-8")
             shutil.rmtree(self.parts)  # empty unless a worker's folder was not used
@@ -229,6 +260,6 @@ class TreeWriter:
             remove_later(old)
 
     def abort(self) -> None:
-        for fh in self.corpus.values():
+        for fh in [*self.corpus.values(), *self._previous.values()]:
             fh.close()
         shutil.rmtree(self.tmp, ignore_errors=True)

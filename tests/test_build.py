@@ -159,3 +159,72 @@ def test_a_failed_write_leaves_the_previous_outputs(tmp_path, monkeypatch):
         build([REPORTS], **kw)
     assert (tmp_path / "j.db").read_bytes() == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def _tree(root):
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _tables(db_path):
+    db = sqlite_utils.Database(db_path)
+    # (sqlite_stat1, the planner's statistics, is refreshed by full builds only)
+    names = [n for n in db.table_names() if not n.startswith(("sections_fts", "sqlite_"))] + ["sections_fts"]
+    out = {}
+    for n in names:
+        if n == "sections_fts":  # search rows keyed by their section, not by rowid
+            rows = db.execute("select s.report_id, s.seq, f.heading_cjk, f.body_cjk from sections_fts f "
+                              "join sections s on s.rowid = f.rowid").fetchall()
+        else:
+            rows = db.execute(f"select * from [{n}]").fetchall()
+        out[n] = sorted(rows, key=repr)
+    hits = db.execute("select s.report_id, s.seq from sections_fts f join sections s on s.rowid = f.rowid "
+                      "where sections_fts match '\"法 律 援 助\"'").fetchall()
+    out["search: 法律援助"] = sorted(hits)
+    return out
+
+
+def test_incremental_build_equals_a_full_build(tmp_path):
+    """One report changed, one added, one removed: the incremental build's outputs equal a
+    full build's (same rows, byte-identical packages), and only the changed files are parsed."""
+    src = tmp_path / "in"
+    src.mkdir()
+    for s in SAMPLES[:4]:
+        shutil.copy(s, src / s.name)
+    kw = dict(out=tmp_path / "o" / "j.db", packages=tmp_path / "o" / "dp", cache_dir=tmp_path / "cache", workers=2,
+              progress=False)
+    build([src], **kw)
+    again = build([src], **kw)
+    assert (again.parsed, again.cached) == (0, 4) and any("nothing changed" in line for line in again.log)
+
+    changed = src / SAMPLES[1].name
+    changed.write_bytes(changed.read_bytes().replace("法律援助".encode(), "法律服务".encode(), 1))
+    (src / SAMPLES[0].name).unlink()
+    shutil.copy(SAMPLES[4], src / SAMPLES[4].name)
+    inc = build([src], **kw)
+    assert (inc.parsed, inc.cached) == (2, 2)
+    assert not any("not possible" in line for line in inc.log)
+
+    full = build([src], out=tmp_path / "f" / "j.db", packages=tmp_path / "f" / "dp", cache_dir=None, workers=1,
+                 progress=False)
+    assert inc.counts == full.counts and inc.reports == full.reports
+    assert _tree(tmp_path / "o" / "dp") == _tree(tmp_path / "f" / "dp")
+    assert _tables(tmp_path / "o" / "j.db") == _tables(tmp_path / "f" / "j.db")
+
+
+def test_incremental_build_falls_back_on_a_report_id_clash(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    shutil.copy(SAMPLES[0], src / "b.txt")
+    kw = dict(out=tmp_path / "o" / "j.db", packages=tmp_path / "o" / "dp", cache_dir=tmp_path / "cache", workers=1,
+              progress=False)
+    build([src], **kw)
+    # a different file with the same report_id that sorts first takes the plain id
+    (src / "a.txt").write_bytes(SAMPLES[0].read_bytes() + "\n（补充说明）\n".encode())
+    inc = build([src], **kw)
+    assert any("not possible" in line for line in inc.log)
+    assert [(r.source_file, r.report_id) for r in inc.reports] == [("a.txt", "2024-岳阳市司法局"),
+                                                                   ("b.txt", "2024-岳阳市司法局-2")]
+    full = build([src], out=tmp_path / "f" / "j.db", packages=tmp_path / "f" / "dp", cache_dir=None, workers=1,
+                 progress=False)
+    assert _tree(tmp_path / "o" / "dp") == _tree(tmp_path / "f" / "dp")
+    assert _tables(tmp_path / "o" / "j.db") == _tables(tmp_path / "f" / "j.db")
