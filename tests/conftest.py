@@ -5,6 +5,12 @@
 """
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,3 +36,33 @@ def built(tmp_path_factory) -> Built:
     db, packages, cache = out / "jixiao.db", out / "datapackages", out / "cache"
     result = build([REPORTS], out=db, packages=packages, cache_dir=cache, workers=2, progress=False)
     return Built(result, db, packages, cache)
+
+
+@contextmanager
+def running_site(db: Path, start_timeout: float = 60):
+    """A real ``jixiao serve --db <db>`` process on a free 127.0.0.1 port; yields its base URL."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "jixiao.cli", "serve", "--db", str(db), "--port", str(port)],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + start_timeout
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(base + "/-/versions.json", timeout=2)
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    pytest.fail("jixiao serve exited: " + proc.stderr.read().decode()[-2000:])
+                if time.monotonic() > deadline:
+                    pytest.fail(f"jixiao serve did not start in {start_timeout:.0f} s")
+                time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()

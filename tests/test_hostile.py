@@ -10,18 +10,17 @@ from __future__ import annotations
 import html.parser
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from jixiao.serve import Site, make_datasette
+
+from .conftest import running_site
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "reports" / "001_7a3827d77ccb6050.txt"
@@ -219,37 +218,11 @@ async def test_sql_strings_are_only_text(ds, hostile_db):
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(hostile_db):
     db, _ = hostile_db
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "jixiao.cli", "serve", "--db", str(db), "--port", str(port)],
-                            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(base + "/-/versions.json", timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail("jixiao serve exited: " + proc.stderr.read().decode()[-2000:])
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("jixiao serve did not start in 60 s")
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with running_site(db) as base:
+        yield base
 
 
 def console_messages(stderr: str) -> list[str]:

@@ -13,14 +13,10 @@ import importlib.util
 import json
 import re
 import shutil
-import socket
 import sqlite3
 import subprocess
-import sys
 import tempfile
-import time
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -29,7 +25,7 @@ from datasette.utils import tilde_encode
 
 from jixiao.serve import Site, ensure_inspect, make_datasette
 
-from .conftest import ROOT
+from .conftest import ROOT, running_site
 
 PAGE = "public, max-age=300, s-maxage=86400"
 DOWNLOAD = "public, max-age=3600, s-maxage=86400"
@@ -234,30 +230,8 @@ CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/ch
 def server(built):
     site = Site(ROOT, db_path=built.db)
     ensure_inspect(site.db, site.inspect_file)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "jixiao.cli", "serve", "--db", str(built.db), "--port", str(port)],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(base + "/-/versions.json", timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail("jixiao serve exited: " + proc.stderr.read().decode()[-2000:])
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("jixiao serve did not start in 60 s")
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with running_site(built.db) as base:
+        yield base
 
 
 def browse(url: str) -> tuple[str, list[str]]:
