@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .model import Report
-from .package import csv_value, folder_name, package_name, report_descriptor
+from .package import csv_value, dumps, folder_name, package_name, report_descriptor
 from .rows import report_rows
 from .schema import TABLES, sql_value
 from .search import han_split
@@ -57,17 +57,30 @@ def csv_header(t) -> str:
     return ",".join(t.field_names) + "\n"  # field names are plain ASCII identifiers: no quoting
 
 
+_PLAIN = (str, int, float, type(None))  # stored as they are (bool is not among them: 1/0, true/false)
+
+
 def csv_rows(t, rows: list[dict]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     names = t.field_names
-    w.writerows([csv_value(row[n]) for n in names] for row in rows)
+    # most values are plain strings: skip the conversion call for them (hot loop)
+    w.writerows([v if type(v) is str else "" if v is None else str(v) if type(v) is int else csv_value(v)
+                 for v in map(row.__getitem__, names)] for row in rows)
     return buf.getvalue()
 
 
+@lru_cache(maxsize=None)
+def _plain_ok(t) -> tuple[bool, ...]:
+    """Per column: may a plain Python value go to SQLite as it is? (not for JSON columns)"""
+    return tuple(f.type not in ("array", "object", "boolean") for f in t.fields)
+
+
 def sql_rows(t, rows: list[dict]) -> list[tuple]:
-    fields = t.fields
-    return [tuple(sql_value(f, row[f.name]) for f in fields) for row in rows]
+    fields, ok = t.fields, _plain_ok(t)
+    return [tuple(v if k and type(v) in _PLAIN else sql_value(f, v)
+                  for f, k, v in zip(fields, ok, map(row.__getitem__, t.field_names)))
+            for row in rows]
 
 
 def publish(report: Report) -> Published:
@@ -81,5 +94,5 @@ def publish(report: Report) -> Published:
         sql={t.name: sql_rows(t, rows[t.name]) for t in PER_REPORT},
         search=[(han_split(r["heading"]), han_split(r["body"])) for r in rows["sections"]],
         csv={t.name: csv_rows(t, rows[t.name]) for t in PER_REPORT},
-        descriptor=json.dumps(report_descriptor(report), ensure_ascii=False, indent=2) + "\n",
+        descriptor=dumps(report_descriptor(report)),
     )

@@ -14,6 +14,7 @@ table and column names in DESIGN.md are a public API: add, never rename.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import yaml
@@ -81,7 +82,7 @@ class Table:
     # and scans every report's rows for each report.
     indexes: tuple[tuple[str, ...], ...] = ()
 
-    @property
+    @cached_property
     def field_names(self) -> list[str]:
         return [f.name for f in self.fields]
 
