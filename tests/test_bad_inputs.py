@@ -420,16 +420,6 @@ def test_implausible_year_bounds():
         assert "implausible_year" not in {w.code for w in sample_report(s.name).warnings}
 
 
-def _zip(files: dict[str, bytes]) -> bytes:
-    import io
-    import zipfile
-
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in files.items():
-            z.writestr(name, data)
-    return buf.getvalue()
-
 
 def _docx_parts() -> dict[str, bytes]:
     import io
@@ -464,7 +454,7 @@ def test_docx_with_bad_or_huge_parts_gets_a_clear_error(parts, reason):
 
     files = {**_docx_parts(), **parts}
     with pytest.raises(ReportError) as err:
-        parse_docx_bytes(_zip(files))
+        parse_docx_bytes(make_corpus.zip_bytes(files))
     assert reason in err.value.reason and err.value.line == 1
     for internal in ("AttributeError", "XML_PARSE_HUGE", "lxml", "Traceback"):
         assert internal not in err.value.reason

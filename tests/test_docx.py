@@ -27,6 +27,8 @@ from jixiao.parse import parse_docx_bytes, parse_text
 from jixiao.parse.docx import read_docx
 from jixiao.parse.tika import read_tika
 
+from .bad_inputs.make_corpus import zip_bytes
+
 REPORTS = Path(__file__).resolve().parent.parent / "reports"
 # 004 is left out: its text cannot come from Tika's .docx extractor, which always writes a
 # blank line after a table's last row and another after the table; in 004 a table is followed
@@ -278,12 +280,6 @@ def test_cells_without_a_paragraph_share_a_line_as_in_tika() -> None:
 # ---------------------------------------------------------------- broken input
 
 
-def _zip(files: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in files.items():
-            z.writestr(name, data)
-    return buf.getvalue()
 
 
 def _good_docx() -> bytes:
@@ -307,14 +303,14 @@ def _without(data: bytes, name: str, replace: bytes | None = None) -> bytes:
         files = {n: z.read(n) for n in z.namelist() if n != name}
     if replace is not None:
         files[name] = replace
-    return _zip(files)
+    return zip_bytes(files)
 
 
 @pytest.mark.parametrize("data, reason", [
     (b"", "empty"),
     ("一、部门基本情况".encode(), "not a zip"),
     (_good_docx()[:1500], "zip archive cannot be read"),
-    (_zip({"readme.txt": "不是Word文档".encode(), "pic.png": b"\x89PNG\r\n"}), "[Content_Types].xml"),
+    (zip_bytes({"readme.txt": "不是Word文档".encode(), "pic.png": b"\x89PNG\r\n"}), "[Content_Types].xml"),
     (_without(_good_docx(), "word/document.xml"), "word/document.xml"),
     (_without(_good_docx(), "word/document.xml", b"<w:document"), "XML parts cannot be read"),
     (_as_spreadsheet(_good_docx()), "not a Word file"),
@@ -359,7 +355,7 @@ def test_cli_parses_a_docx(tmp_path: Path) -> None:
 
 def test_cli_reports_a_corrupt_docx(tmp_path: Path) -> None:
     path = tmp_path / "broken.docx"
-    path.write_bytes(_zip({"readme.txt": b"hello"}))
+    path.write_bytes(zip_bytes({"readme.txt": b"hello"}))
     res = CliRunner().invoke(cli, ["parse", str(path)])
     assert res.exit_code == 1
     assert "error:" in res.stderr and "broken.docx" in res.stderr and "Traceback" not in res.output

@@ -377,24 +377,23 @@ class _Reader:
         return out
 
 
-def _rows(tbl):
-    for el in tbl:
-        if el.tag == _TR:
-            yield el
-        elif el.tag in (_SDT, _CUSTOM_XML):
-            inner = el.find(_SDT_CONTENT) if el.tag == _SDT else el
+def _children(el, tag):
+    """``el``'s children with ``tag``, looking through content controls and custom XML."""
+    for child in el:
+        if child.tag == tag:
+            yield child
+        elif child.tag in (_SDT, _CUSTOM_XML):
+            inner = child.find(_SDT_CONTENT) if child.tag == _SDT else child
             if inner is not None:
-                yield from _rows(inner)
+                yield from _children(inner, tag)
+
+
+def _rows(tbl):
+    return _children(tbl, _TR)
 
 
 def _cells(tr):
-    for el in tr:
-        if el.tag == _TC:
-            yield el
-        elif el.tag in (_SDT, _CUSTOM_XML):
-            inner = el.find(_SDT_CONTENT) if el.tag == _SDT else el
-            if inner is not None:
-                yield from _cells(inner)
+    return _children(tr, _TC)
 
 
 def _is_vmerge_continuation(tc) -> bool:
