@@ -318,7 +318,7 @@ def _stat(p: Path) -> list[int] | None:
 
 def _fingerprint(todo, errors, packages, out) -> str:
     h = hashlib.sha256()
-    h.update(json.dumps([[str(f), cache_key(str(f), sha)] for f, sha in todo] +
+    h.update(json.dumps([[str(f), key] for f, _, key in todo] +
                         [[e.source_file, e.error, e.line] for e in errors] + [str(out), str(packages)],
                         ensure_ascii=False).encode())
     return h.hexdigest()
@@ -397,7 +397,7 @@ def build(
     errors: list[BuildError] = []
     files = discover(inputs, errors)
     unreadable = len(errors)
-    todo: list[tuple[Path, str]] = []
+    todo: list[tuple[Path, str, str]] = []  # file, sha256, cache key
     first_by_sha: dict[str, str] = {}
     duplicates = 0
     for f in files:
@@ -411,7 +411,7 @@ def build(
             say(f"{f}: same content as {first_by_sha[sha]} (sha256 {sha[:12]}…); skipped")
             continue
         first_by_sha[sha] = str(f)
-        todo.append((f, sha))
+        todo.append((f, sha, cache_key(str(f), sha)))
 
     state = _load_state(cache_dir, out, packages)
     fingerprint = _fingerprint(todo, errors, packages, out)
@@ -438,7 +438,7 @@ def build(
 def _incremental_plan(state: dict, todo) -> dict | None:
     """Which reports to keep from the previous build and which to remove; None: build all."""
     old = {e["key"]: e for e in state["reports"]}
-    keys = {cache_key(str(f), sha) for f, sha in todo}
+    keys = {key for _, _, key in todo}
     removed = [e for k, e in old.items() if k not in keys]
     new = [k for k in keys if k not in old]
     if any(e.get("renamed") for e in state["reports"]):
@@ -486,21 +486,20 @@ def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, 
         by_key = {k: f for f, k in _load_reuse(cache_dir, packages).items()} if tree and not plan else {}
         cache = str(cache_dir) if cache_dir else None
         jobs = []
-        for f, sha in todo:
-            key = cache_key(str(f), sha)
+        for f, sha, key in todo:
             if key in old:
                 continue
             reuse_from = str(Path(packages) / by_key[key]) if key in by_key else None
             jobs.append((str(f), sha, cache, str(tree.parts) if tree else None, reuse_from))
-        kept_ids = {old[cache_key(str(f), sha)]["built"][0] for f, sha in todo if cache_key(str(f), sha) in old}
-        kept_folders = {old[cache_key(str(f), sha)]["folder"] for f, sha in todo if cache_key(str(f), sha) in old}
+        kept = [old[key] for _, _, key in todo if key in old]
+        kept_ids = {e["built"][0] for e in kept}
+        kept_folders = {e["folder"] for e in kept}
         taken: set[str] = set()
         outcomes = run_jobs(jobs, workers or os.cpu_count() or 1)
         stop_workers = outcomes.close  # before the temporary tree is removed: workers write into it
         bar = tqdm(total=len(todo), desc="build", unit="file", file=sys.stderr, disable=not progress)
-        for f, sha in todo:
+        for f, sha, key in todo:
             bar.update()
-            key = cache_key(str(f), sha)
             try:
                 if key in old:  # unchanged since the previous build: taken as it is
                     e = old[key]
