@@ -271,11 +271,22 @@ class GenericTable:
 
 
 @dataclass
+class SourcePart:
+    """One file of a bundle: lines ``line_start``..``line_end`` of the canonical text."""
+
+    file: str
+    sha256: str
+    source_format: str
+    line_start: int
+    line_end: int
+
+
+@dataclass
 class Report:
     report_id: str
     source_file: str
     source_sha256: str
-    source_format: str  # tika-text | docx
+    source_format: str  # tika-text | docx | doc | pdf | pdf-scan | html | xlsx | xls | image | bundle
     encoding: str
     title: str
     unit_name: str | None
@@ -300,6 +311,12 @@ class Report:
     line_counts: dict[str, int]  # how every non-blank source line was accounted for
     identity_lines: dict[str, int] = field(default_factory=dict)
     other_lines: list[OtherLine] = field(default_factory=list)
+    # Provenance beyond the line: the canonical Tika-layout text a non-text input was rendered
+    # to (line numbers refer to it; empty when the input is that text), the page of each line
+    # of a paged source (PDF), and for a bundle the file each line range came from.
+    source_text: str = ""
+    line_pages: list[int | None] = field(default_factory=list)
+    parts: list[SourcePart] = field(default_factory=list)
 
     @property
     def overall(self) -> Evaluation | None:

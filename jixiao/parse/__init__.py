@@ -60,16 +60,21 @@ def parse_file(path: str | Path) -> Report:
     except OSError as exc:
         raise ReportError(f"cannot read the file: {exc.strerror or exc}", None, str(path)) from None
     try:
-        if path.suffix.lower() == ".docx":
-            return parse_docx_bytes(data, source=str(path))
         return parse_bytes(data, source=str(path))
     except ReportError as exc:
         raise exc.with_source(str(path)) from None
 
 
 def parse_bytes(data: bytes, source: str = "<input>") -> Report:
-    text, encoding = decode(data)
-    return parse_text(text, source=source, sha256=sha256_bytes(data), encoding=encoding)
+    """Any supported format: the reader is chosen by content (jixiao.read.sniff)."""
+    from ..read import read_source
+
+    src = read_source(data, Path(source).name)
+    report = parse_blocks(src.blocks, source=source, sha256=sha256_bytes(data), encoding=src.encoding,
+                          source_format=src.source_format)
+    report.source_text = src.text or ""
+    report.line_pages = list(src.line_pages)
+    return report
 
 
 def parse_docx_bytes(data: bytes, source: str = "<input>") -> Report:
@@ -77,6 +82,17 @@ def parse_docx_bytes(data: bytes, source: str = "<input>") -> Report:
 
     blocks = read_docx(data)
     return parse_blocks(blocks, source=source, sha256=sha256_bytes(data), encoding="docx", source_format="docx")
+
+
+def parse_rendered(rendered, source: str = "<input>", sha256: str | None = None, source_format: str = "rendered") -> Report:
+    """The model of a reader's output (:class:`jixiao.read.layout.Rendered`)."""
+    blocks = read_tika(rendered.text)
+    blocks.artefacts.update(rendered.artefacts)
+    report = parse_blocks(blocks, source=source, sha256=sha256 or sha256_bytes(rendered.text.encode("utf-8")),
+                          encoding="utf-8", source_format=source_format)
+    report.source_text = rendered.text
+    report.line_pages = list(rendered.line_pages)
+    return report
 
 
 def parse_text(text: str, source: str = "<input>", sha256: str | None = None, encoding: str = "utf-8") -> Report:
