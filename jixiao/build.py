@@ -4,10 +4,14 @@ into the database and the data packages.
 I/O lives here; everything it calls to shape data is pure (``jixiao.publish``, ``jixiao.rows``,
 ``jixiao.schema``).
 
-* **Inputs**: files and folders; ``.txt`` and ``.docx``; hidden files and folders are skipped,
+* **Inputs**: files and folders; every format a reader exists for (``jixiao.read.SUFFIXES``:
+  text, .docx, .doc, PDF, HTML, spreadsheets, images); hidden files and folders are skipped,
   and a folder reached twice through symlinks is read once. A folder whose name ends in
   ``.txt`` is a folder like any other. Something named like a report that cannot be read
-  as a regular file (a dangling symlink, a symlink loop, a FIFO, a device) is a build error.
+  as a regular file (a dangling symlink, a symlink loop, a FIFO, a device) is a build error;
+  so is a file of a type no reader takes. Obvious non-reports (README, .md, .json …) are
+  skipped with a log line. A leaf folder of two or more files that agree on unit and year
+  is one report's bundle (:mod:`jixiao.read.bundle`).
 * **Duplicates**: files with the same sha256 are built once (the first by sorted path; the
   others are logged). Two different files that yield the same ``report_id`` keep it for the
   first by sorted path; the next get ``-2``, ``-3`` … appended (logged).
@@ -45,7 +49,7 @@ from .errors import ReportError
 from .package import write_folder
 from .publish import Built, Published
 
-SUFFIXES = {".txt", ".docx"}
+from .read import SUFFIXES  # noqa: E402 - every format a reader exists for
 PACKAGE_ROOT = Path(__file__).resolve().parent
 DEFAULT_INPUT = Path("reports")
 DEFAULT_DB = Path("build/jixiao.db")
@@ -116,15 +120,68 @@ def _unreadable(fp: Path) -> str | None:
     return "not a regular file (a FIFO, device or socket); not read"
 
 
-def discover(paths: Iterable[str | Path], errors: list[BuildError] | None = None) -> list[Path]:
-    """Report files under ``paths``: sorted, unique, no hidden files, symlink loops cut.
+# Files that are obviously not reports: skipped with a log line, not a build error.
+_NOT_REPORTS = {".md", ".rst", ".json", ".yml", ".yaml", ".toml", ".py", ".sh", ".csv", ".tsv", ".ini", ".cfg",
+                ".log", ".db", ".sqlite", ".pickle"}
+_NOT_REPORT_NAMES = {"readme", "license", "licence", "copying", "notice", "changelog", "thumbs.db", "desktop.ini"}
+_ARCHIVES = {".zip", ".rar", ".7z", ".tar", ".gz", ".tgz", ".bz2", ".xz"}
 
-    Entries named like a report that are not readable regular files are appended to
-    ``errors`` (when given) instead of being skipped silently.
+
+def not_a_report(fp: Path) -> bool:
+    return fp.suffix.lower() in _NOT_REPORTS or fp.stem.lower() in _NOT_REPORT_NAMES or fp.name.lower() in _NOT_REPORT_NAMES
+
+
+def unsupported(fp: Path) -> str:
+    suffix = fp.suffix.lower() or "(no suffix)"
+    if suffix in _ARCHIVES:
+        return f"archives are not unpacked ({suffix}): extract the files into a folder of their own"
+    return (f"unsupported file type {suffix}: not read (jixiao reads "
+            + " ".join(sorted(s for s in SUFFIXES)) + ")")
+
+
+def _bundle_identity(files: list[Path]) -> bool:
+    """Do the files of one folder belong to one report? They do unless two of them name
+    different units or different years. Only formats that parse in milliseconds are asked
+    (text, .docx, HTML, spreadsheets); PDFs, scans and .doc files do not vote."""
+    from .parse import parse_file
+
+    units: set[str] = set()
+    years: set[int] = set()
+    for f in files:
+        if f.suffix.lower() not in _CHEAP_PROBE:
+            continue
+        try:
+            r = parse_file(f)
+        except Exception:  # noqa: BLE001 - a file that cannot be read does not vote
+            continue
+        if r.unit_name:
+            if any(r.unit_name not in u and u not in r.unit_name for u in units):
+                return False
+            units.add(r.unit_name)
+        if r.fiscal_year:
+            years.add(r.fiscal_year)
+            if len(years) > 1:
+                return False
+    return True
+
+
+_CHEAP_PROBE = {".txt", ".docx", ".html", ".htm", ".xlsx", ".xls"}
+
+
+def discover(paths: Iterable[str | Path], errors: list[BuildError] | None = None,
+             skipped: list[str] | None = None) -> list[Path]:
+    """Reports under ``paths``: sorted, unique, no hidden files, symlink loops cut.
+
+    A folder below an input folder that holds no folders and two or more report files is one
+    report's bundle (its files are attachments of one report) when they agree on the unit and
+    year; otherwise its files are reports of their own. Entries named like a report that are
+    not readable regular files, and files of a type jixiao does not read, are appended to
+    ``errors`` (when given); obvious non-reports (README, .md, .json …) to ``skipped``.
     """
     found: dict[str, Path] = {}
     seen_dirs: set[str] = set()
     bad: dict[str, BuildError] = {}
+    skips: list[str] = []
     for p in paths:
         p = Path(p)
         if p.is_dir():
@@ -135,21 +192,46 @@ def discover(paths: Iterable[str | Path], errors: list[BuildError] | None = None
                     continue
                 seen_dirs.add(real)
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for f in files:
+                readable: list[Path] = []
+                for f in sorted(files):
                     fp = Path(root) / f
-                    if f.startswith(".") or fp.suffix.lower() not in SUFFIXES:
+                    if f.startswith("."):
+                        continue
+                    if fp.suffix.lower() not in SUFFIXES:
+                        if not_a_report(fp):
+                            skips.append(f"{fp}: not a report ({fp.suffix or fp.name}); skipped")
+                        else:
+                            bad.setdefault(str(fp), BuildError(str(fp), unsupported(fp)))
                         continue
                     why = _unreadable(fp)
                     if why:
                         bad.setdefault(str(fp), BuildError(str(fp), why))
-                    else:
-                        found.setdefault(os.path.realpath(fp), fp)
+                    elif stat.S_ISREG(os.stat(fp).st_mode):
+                        readable.append(fp)
+                if Path(root) != p and not dirs and len(readable) >= 2 and _bundle_identity(readable):
+                    found.setdefault(os.path.realpath(root), Path(root))
+                    continue
+                for fp in readable:
+                    found.setdefault(os.path.realpath(fp), fp)
         else:
             # Named explicitly: taken whatever its suffix; a missing file becomes a build error.
             found.setdefault(os.path.realpath(p) if p.exists() else str(p), p)
     if errors is not None:
         errors.extend(bad[k] for k in sorted(bad))
+    if skipped is not None:
+        skipped.extend(skips)
     return sorted(found.values(), key=lambda q: str(q))
+
+
+def sha256_entry(path: Path) -> str:
+    """A file's sha256; for a bundle folder, the hash of its files' names and hashes."""
+    if not path.is_dir():
+        return sha256_file(path)
+    from .read.bundle import bundle_sha256
+
+    files = [(f.name, f.read_bytes()) for f in sorted(path.iterdir())
+             if f.is_file() and not f.name.startswith(".") and f.suffix.lower() in SUFFIXES]
+    return bundle_sha256(files)
 
 
 @lru_cache(maxsize=1)
@@ -395,14 +477,17 @@ def build(
             log(msg)
 
     errors: list[BuildError] = []
-    files = discover(inputs, errors)
+    skipped: list[str] = []
+    files = discover(inputs, errors, skipped)
+    for msg in skipped:
+        say(msg)
     unreadable = len(errors)
     todo: list[tuple[Path, str, str]] = []  # file, sha256, cache key
     first_by_sha: dict[str, str] = {}
     duplicates = 0
     for f in files:
         try:
-            sha = sha256_file(f)
+            sha = sha256_entry(f)
         except OSError as exc:
             errors.append(BuildError(str(f), f"cannot read the file: {exc.strerror or exc}"))
             continue

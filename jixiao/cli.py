@@ -16,10 +16,11 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print the whole model as JSON.")
 def parse(file: str, as_json: bool) -> None:
-    """Parse one report (.txt Tika text or .docx) and print its model.
+    """Parse one report and print its model: a file in any format jixiao reads (Tika text,
+    .docx, .doc, PDF, scanned PDF, HTML, .xlsx/.xls, image), or a folder holding one report's files.
 
     \b
     Example:

@@ -199,20 +199,58 @@ def unparsed_rows(r: Report) -> list[dict]:
     return [{"report_id": r.report_id, "line": u.line, "text": u.text, "reason": u.reason} for u in r.unparsed]
 
 
+def _page(r: Report, line: int | None) -> int | None:
+    return r.line_pages[line - 1] if line and 0 < line <= len(r.line_pages) else None
+
+
+def _file(r: Report, line: int | None) -> str:
+    part = next((p for p in r.parts if line and p.line_start <= line <= p.line_end), None)
+    return part.file if part else r.source_file
+
+
 def source_tables_rows(r: Report) -> list[dict]:
     return [{
         "report_id": r.report_id, "table_seq": t.seq, "kind": t.kind, "caption": t.caption or None,
         "rows_count": len(t.rows), "columns_count": max((len(row) for row in t.rows), default=0),
-        "money_unit": t.money_unit, "line_start": t.line_start, "line_end": t.line_end, "line": t.line_start,
+        "money_unit": t.money_unit, "line_start": t.line_start, "line_end": t.line_end,
+        "source_file": _file(r, t.line_start), "page": _page(r, t.line_start), "line": t.line_start,
     } for t in r.tables]
 
 
 def table_cells_rows(r: Report) -> list[dict]:
+    paged = bool(r.line_pages)
     return [{
         "report_id": r.report_id, "table_seq": t.seq, "row": i, "col": j, "table_kind": t.kind,
-        "text": cell, "line": line,
+        "text": cell, "page": _page(r, line) if paged else None, "line": line,
     } for t in r.tables for i, (cells, lines) in enumerate(zip(t.rows, t.lines), 1)
         for j, (cell, line) in enumerate(zip(cells, lines), 1)]
+
+
+def source_parts_rows(r: Report) -> list[dict]:
+    parts = r.parts or []
+    return [{
+        "report_id": r.report_id, "part": n, "source_file": p.file, "source_sha256": p.sha256,
+        "source_format": p.source_format, "line_start": p.line_start, "line_end": p.line_end,
+    } for n, p in enumerate(parts, 1)]
+
+
+def source_pages_rows(r: Report) -> list[dict]:
+    """The first and last line of each page of each paged file."""
+    rows: dict[tuple[str, int], dict] = {}
+    for n, page in enumerate(r.line_pages, 1):
+        if page is None:
+            continue
+        f = _file(r, n)
+        row = rows.setdefault((f, page), {"report_id": r.report_id, "page": page, "source_file": f,
+                                          "line_start": n, "line_end": n})
+        row["line_end"] = n
+    return list(rows.values())
+
+
+def source_texts_rows(r: Report) -> list[dict]:
+    text = r.source_text
+    return [{"report_id": r.report_id, "lines_count": text.count("\n") + (0 if text.endswith("\n") else 1)
+             if text else 0, "text": text or None}]
 
 
 EXTRACTORS: dict[str, Callable[[Report], list[dict]]] = {
@@ -220,6 +258,7 @@ EXTRACTORS: dict[str, Callable[[Report], list[dict]]] = {
     "details": details_rows, "evaluations": evaluations_rows, "funds": funds_rows, "by_nature": by_nature_rows,
     "indicators": indicators_rows, "findings": findings_rows, "warnings": warnings_rows,
     "unparsed": unparsed_rows, "source_tables": source_tables_rows, "table_cells": table_cells_rows,
+    "source_parts": source_parts_rows, "source_pages": source_pages_rows, "source_texts": source_texts_rows,
 }
 
 

@@ -20,6 +20,7 @@ from ..model import (
     OtherLine,
     Paragraph,
     Report,
+    SourcePart,
     TableBlock,
     Unparsed,
     Value,
@@ -51,7 +52,10 @@ def sha256_bytes(data: bytes) -> str:
 
 
 def parse_file(path: str | Path) -> Report:
+    """One report file, or a folder holding one report's files (a bundle)."""
     path = Path(path)
+    if path.is_dir():
+        return parse_folder(path)
     try:
         st = path.stat()
         if not stat.S_ISREG(st.st_mode):
@@ -72,8 +76,37 @@ def parse_bytes(data: bytes, source: str = "<input>") -> Report:
     src = read_source(data, Path(source).name)
     report = parse_blocks(src.blocks, source=source, sha256=sha256_bytes(data), encoding=src.encoding,
                           source_format=src.source_format)
+    report.source_text = src.text if src.text is not None else "\n".join(src.blocks.lines) + "\n"
+    report.line_pages = list(src.line_pages)
+    report.parts = [SourcePart(Path(source).name, report.source_sha256, src.source_format, 1, src.blocks.n_lines)]
+    return report
+
+
+def parse_folder(folder: str | Path) -> Report:
+    """The files of ``folder`` (see jixiao.read.bundle) as one report."""
+    from ..read import SUFFIXES
+    from ..read.bundle import bundle_sha256, read_bundle
+
+    folder = Path(folder)
+    files: list[tuple[str, bytes]] = []
+    try:
+        for f in sorted(folder.iterdir()):
+            if f.name.startswith(".") or f.suffix.lower() not in SUFFIXES or not f.is_file():
+                continue
+            files.append((f.name, f.read_bytes()))
+        src, parts = read_bundle(files)
+    except OSError as exc:
+        raise ReportError(f"cannot read the folder: {exc.strerror or exc}", None, str(folder)) from None
+    except ReportError as exc:
+        raise exc.with_source(str(folder)) from None
+    sha = bundle_sha256(files)
+    try:
+        report = parse_blocks(src.blocks, source=str(folder), sha256=sha, encoding=src.encoding, source_format="bundle")
+    except ReportError as exc:
+        raise exc.with_source(str(folder)) from None
     report.source_text = src.text or ""
     report.line_pages = list(src.line_pages)
+    report.parts = parts
     return report
 
 

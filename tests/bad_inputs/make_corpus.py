@@ -547,8 +547,8 @@ def build_cases(samples: dict[str, tuple[str, str]], big: bool = True):
         flipped[k] ^= 0x5A
     yield Case("docx_corrupt_bitflips", "docx_corrupt_bitflips.docx", "error",
                note="a .docx with bytes flipped inside the compressed parts"), bytes(flipped)
-    yield Case("docx_text_inside", "docx_text_inside.docx", "error",
-               note="plain text with a .docx extension"), small.replace("无。", "无此款。", 1).encode()
+    yield Case("docx_text_inside", "docx_text_inside.docx", "report",
+               note="plain text with a .docx extension: read by its content, as text"), small.replace("无。", "无此款。", 1).encode()
     yield Case("docx_empty", "docx_empty.docx", "error", note="a zero-byte .docx"), b""
     bomb = zip_bytes({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document " + b" " * (20 * 1024 * 1024) + b"/>"})
     yield Case("docx_zip_bomb_ish", "docx_zip_bomb_ish.docx", "error",
