@@ -15,6 +15,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     VIRTUAL_ENV=/opt/venv \
     PATH=/opt/venv/bin:$PATH
 
+# OpenCV (used by the OCR reader for scanned PDFs) needs these shared libraries on a slim image.
+# LibreOffice (for .doc files) is left out of the image: the site serves the bundled corpus, and a
+# .doc file gets one clear error naming what to install.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libgl1 libglib2.0-0 \
+ && rm -rf /var/lib/apt/lists/*
+
 # An unprivileged user runs the server; it owns nothing in the image.
 RUN groupadd --system --gid 10001 jixiao \
  && useradd --system --uid 10001 --gid jixiao --home-dir /nonexistent --shell /usr/sbin/nologin jixiao
