@@ -33,7 +33,7 @@ def chart_json(option):
     return json.dumps(option, ensure_ascii=False).translate(_JSON_SCRIPT_ESCAPES)
 
 
-def narrative_html(sections):
+def narrative_html(sections, source_url=""):
     """HTML of the narrative: one anchored heading per section, its body as paragraphs."""
     parts = []
     for s in sections:
@@ -42,7 +42,8 @@ def narrative_html(sections):
             title = html.escape(f"{s['number'] or ''}{s['heading'] or ''}")
             parts.append(f'<h{level} id="s-{s["seq"]}" class="section-heading">{title}'
                          f' <a class="anchor" href="#s-{s["seq"]}" aria-label="本节链接">§</a>'
-                         f' <span class="lines">第 {s["line_start"]}–{s["line_end"]} 行</span></h{level}>')
+                         f' <a class="lines" href="{html.escape(source_url)}#L{s["line_start"]}">'
+                         f'第 {s["line_start"]}–{s["line_end"]} 行</a></h{level}>')
         else:
             parts.append(f'<a id="s-{s["seq"]}"></a>')
         parts.extend(paragraph_html(ln) for ln in (s["body"] or "").split("\n") if ln.strip())
@@ -118,7 +119,8 @@ async def report_page(datasette, request):
     context = {
         "report": report, "summary": summary, "staffing": staffing, "three_public": three_public,
         "evaluations": evaluations, "findings": findings, "tables": tables, "others": others,
-        "narrative": narrative_html(sections), "sections": sections, "chart": chart,
+        "narrative": narrative_html(sections, report_url(datasette, report_id) + "/source"),
+        "sections": sections, "chart": chart, "source_url": report_url(datasette, report_id) + "/source",
         "unit_url": datasette.urls.path("/unit/" + urllib.parse.quote(report["unit_name"] or "", safe="")),
         "zip_url": datasette.urls.path(f"/download/report/{quoted}.zip"),
         "data_links": [(schema.table(t).zh, datasette.urls.table(DB, t) + "?" + urllib.parse.urlencode({"report_id": report_id}))
@@ -127,6 +129,27 @@ async def report_page(datasette, request):
             {"report_id": report_id, "_shape": "array"}),
     }
     return Response.html(await datasette.render_template(["report.html"], context, request=request))
+
+
+async def source_page(datasette, request):
+    """The report's canonical text, every line anchored ``#L<n>`` (what line numbers refer to)."""
+    report_id = urllib.parse.unquote(request.url_vars["report_id"])
+    db = datasette.get_database(DB)
+    p = {"id": report_id}
+    found = await fetch(db, "select * from reports where report_id = :id", p)
+    if not found:
+        return await not_found(datasette, request, f"没有编号为 {report_id} 的报告")
+    text = (await fetch(db, "select text from source_texts where report_id = :id", p) or [{"text": ""}])[0]["text"]
+    parts = await fetch(db, "select * from source_parts where report_id = :id order by part", p)
+    pages = await fetch(db, "select * from source_pages where report_id = :id order by line_start", p)
+    page_at = {pg["line_start"]: pg["page"] for pg in pages}
+    file_at = {pt["line_start"]: pt["source_file"] for pt in parts} if len(parts) > 1 else {}
+    lines = [{"n": n, "text": t.lstrip("\t"), "cell": t.startswith("\t"), "page": page_at.get(n), "file": file_at.get(n)}
+             for n, t in enumerate((text or "").split("\n")[:-1] if text and text.endswith("\n") else
+                                   (text or "").split("\n") if text else [], 1)]
+    context = {"report": found[0], "lines": lines, "parts": parts, "paged": bool(pages),
+               "report_url": report_url(datasette, report_id)}
+    return Response.html(await datasette.render_template(["source.html"], context, request=request))
 
 
 async def unit_page(datasette, request):
@@ -164,6 +187,7 @@ async def unit_page(datasette, request):
 def register_routes():
     return [
         (r"^/report/(?P<report_id>[^/]+)$", report_page),
+        (r"^/report/(?P<report_id>[^/]+)/source$", source_page),
         (r"^/unit/(?P<unit>[^/]+)$", unit_page),
     ]
 
