@@ -35,10 +35,10 @@ class Source:
     artefacts: Counter = field(default_factory=Counter)
 
 
-def _from_rendered(r: Rendered, fmt: str, encoding: str = "utf-8") -> Source:
+def _from_rendered(r: Rendered, fmt: str) -> Source:
     blocks = read_tika(r.text)
     blocks.artefacts.update(r.artefacts)
-    return Source(blocks, fmt, encoding, r.text, r.line_pages, r.artefacts)
+    return Source(blocks, fmt, r.encoding, r.text, r.line_pages, r.artefacts)
 
 
 def sniff(data: bytes, name: str) -> str:
@@ -92,8 +92,7 @@ def read_source(data: bytes, name: str = "<input>") -> Source:
     if fmt == "html":
         from .html import read_html
 
-        r = read_html(data)
-        return _from_rendered(r, "html", r.artefacts.get("encoding", "") and "html" or "html")
+        return _from_rendered(read_html(data), "html")
     if fmt == "xlsx":
         from .sheet import read_xlsx
 

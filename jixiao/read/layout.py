@@ -46,6 +46,7 @@ class Rendered:
     text: str  # the canonical Tika-layout text, ending in a newline
     line_pages: list[int | None] = field(default_factory=list)  # page of each line (1-based lines → index-1)
     artefacts: Counter = field(default_factory=Counter)  # what the reader dropped as chrome, by kind
+    encoding: str = "utf-8"  # how the source's text was decoded, where it had to be (HTML pages)
 
     def page_of(self, line: int) -> int | None:
         return self.line_pages[line - 1] if 0 < line <= len(self.line_pages) else None
@@ -58,7 +59,7 @@ def _lines_of(text: str) -> list[str]:
     return [s.strip(_PAD) for s in text.split("\n") if s.strip(_PAD)]
 
 
-def render(items: list[Para | Grid], artefacts: Counter | None = None) -> Rendered:
+def render(items: list[Para | Grid], artefacts: Counter | None = None, encoding: str = "utf-8") -> Rendered:
     out: list[str] = []
     pages: list[int | None] = []
 
@@ -90,7 +91,7 @@ def render(items: list[Para | Grid], artefacts: Counter | None = None) -> Render
             emit("", page)  # end of the row
         emit("", pages[-1])  # end of the table
     text = "\n".join(out) + "\n" if out else ""
-    return Rendered(text, pages, Counter(artefacts or {}))
+    return Rendered(text, pages, Counter(artefacts or {}), encoding)
 
 
 def resolve_spans(texts: list[list[str | None]], origin: list[list[tuple[int, int]]]) -> list[list]:
