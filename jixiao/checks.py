@@ -1307,6 +1307,8 @@ def check_project_names(report: Report) -> list[Finding]:
     out = []
     lines = [e for e in _project_lines(report) if clean_text(e.item) and not e.placeholder]
     total = _first(report, "project_total")
+    if not lines and total is None:
+        return out  # no 基础数据表 project rows to compare with (a form published on its own)
     for ev in report.evaluations:
         if ev.kind != "project" or not ev.project_name:
             continue
@@ -1510,8 +1512,16 @@ DISCLOSURE_PARTS: tuple[tuple[str, int], ...] = (
 )
 
 
+# A form published on its own is judged on what a form holds (the parts' weights rescaled).
+_FORM_PARTS = {"项目支出绩效自评表": ("年度资金情况", "年度总体目标", "绩效指标", "量化指标值", "偏差原因说明"),
+               "部门整体支出绩效自评表": ("整体支出绩效自评表", "年度资金情况", "年度总体目标", "绩效指标", "量化指标值", "偏差原因说明")}
+
+
 def disclosure(report: Report) -> tuple[int, list[str]]:
     """Completeness score (0–100) and the missing parts (Chinese names, with detail)."""
+    parts = DISCLOSURE_PARTS
+    if report.report_kind in _FORM_PARTS:
+        parts = tuple((n, w) for n, w in DISCLOSURE_PARTS if n in _FORM_PARTS[report.report_kind])
     got: dict[str, Decimal] = {}
     missing: list[str] = []
     basic_rows = [e for e in report.expense_controls if e.source == "basic_data"]
@@ -1521,6 +1531,8 @@ def disclosure(report: Report) -> tuple[int, list[str]]:
     tp = [e for e in report.expense_controls if e.key == "three_public_total"]
     got["三公经费数据"] = Decimal(1) if any(_n(e.final) is not None for e in tp) else Decimal(0)
     ov = report.overall
+    if ov is None and report.report_kind == "项目支出绩效自评表":
+        ov = next((e for e in report.evaluations if e.kind == "project"), None)  # the form itself
     got["整体支出绩效自评表"] = Decimal(1) if ov else Decimal(0)
     ft = _funds_total(ov) if ov else None
     got["年度资金情况"] = Decimal(1) if ft and _n(ft.full_year_budget) is not None and _n(ft.executed) is not None else Decimal(0)
@@ -1551,9 +1563,9 @@ def disclosure(report: Report) -> tuple[int, list[str]]:
         "偏差原因说明": f"（{len(short) - len(explained)}/{len(short)}个扣分指标未说明原因）",
         "绩效指标": f"（{len(rows) - len(scored)}/{len(rows)}个指标缺数字分值或得分）" if rows else "",
     }
-    for name, weight in DISCLOSURE_PARTS:
+    for name, weight in parts:
         share = got.get(name, Decimal(0))
-        score += share * weight
+        score += share * weight * 100 / sum(w for _, w in parts)
         if share < 1:
             missing.append(name + (detail.get(name, "") if share > 0 else ""))
     return int(score.quantize(Decimal(1), rounding=ROUND_HALF_UP)), missing

@@ -296,7 +296,7 @@ class Report:
     county: str | None
     division_code: str | None
     admin_level: str | None
-    report_kind: str  # 自评报告 | 第三方评价报告
+    report_kind: str  # 自评报告 | 第三方评价报告 | 项目支出绩效自评表 | 部门整体支出绩效自评表 (standalone forms)
     evaluator: str | None
     stated_score: Value
     sections: list[Section]
@@ -324,7 +324,11 @@ class Report:
 
     @property
     def total_score(self) -> Value | None:
+        """The 自评表 总分: the overall table's; for a standalone project form, that form's."""
         ev = self.overall
+        if ev is None and self.report_kind == "项目支出绩效自评表":
+            projects = [e for e in self.evaluations if e.kind == "project"]
+            ev = projects[0] if len(projects) == 1 else None
         return ev.total_score if ev else None
 
     def to_dict(self) -> dict[str, Any]:

@@ -161,7 +161,10 @@ TABLES: tuple[Table, ...] = (
             Field("division_code", "string", "行政区划代码", "GB/T 2260 administrative division code.", index=True),
             Field("admin_level", "string", "行政级别", "Administrative level of the unit (省级 / 市级 / 区级 / 县级).",
                   facet=True),
-            Field("report_kind", "string", "报告类型", "自评报告 (self-evaluation) or 第三方评价报告 (third party).",
+            Field("report_kind", "string", "报告类型",
+                  "自评报告 (self-evaluation with a narrative), 第三方评价报告 (third party), or a form published "
+                  "on its own without a narrative: 项目支出绩效自评表 (one project's form; its figures are in "
+                  "evaluations) or 部门整体支出绩效自评表 (the unit's overall form).",
                   facet=True),
             Field("evaluator", "string", "评价机构", "Firm that wrote a third-party evaluation.", facet=True),
             Field("title", "string", "报告标题", "Title of the report as printed."),

@@ -34,7 +34,7 @@ REPORTS = Path(__file__).resolve().parent.parent / "reports"
 # blank line after a table's last row and another after the table; in 004 a table is followed
 # at once by a paragraph (lines 463/464, 596/597), so no .docx renders to that text.
 SAMPLES = [p for p in sorted(REPORTS.glob("*.txt")) if not p.name.startswith("004_")]
-FORMAT_KEYS = ("source_sha256", "source_format", "encoding", "source_file")
+FORMAT_KEYS = ("source_sha256", "source_format", "encoding", "source_file", "parts")
 _BOOKMARKS = re.compile(r"^((?:\[bookmark: [^\]]*\])+)(.*)$")
 
 

@@ -53,6 +53,8 @@ def test_keys_name_real_fields():
 
 def test_every_row_carries_its_source_line():
     for t in TABLES:
+        if t.name == "source_texts":
+            continue  # the canonical text itself: the lines every other table refers to
         assert "line" in t.field_names or "line_start" in t.field_names, t.name
 
 

@@ -33,14 +33,24 @@ from .sections import build_sections, numbering
 from .tika import Blocks, read_tika
 
 _ATTACHMENT = re.compile(r"^(附件|附表)\s*[0-9０-９一二三四五六七八九十]*\s*[：:]?\s*$")
-_NOTE = re.compile(r"^(说明|填表人|填报人|备注|注|填报日期|单位负责人)\s*[：:]")
+_NOTE = re.compile(r"^(说明|填表人|填报人|备注|注|填报日期|单位负责人|填表说明|填报说明|联系人|联系电话|审核人)\s*[：:]")
+# The numbered points of a note that opens a list ('填表说明：' then '1.完成值：…').
+_NOTE_POINT = re.compile(r"^\s*(?:\d+\s*[.、．]|[（(]\s*\d+\s*[）)])")
 _DATE = re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$")
 _COVER = re.compile(r"^[（(]\s*此页为封面\s*[）)]$")
 # Web-portal front matter printed before the title.
 _FRONT = re.compile(r"^(索引号|发布日期|发布时间|发布机构|发文机关|信息来源|来源|文号|生效日期|主题分类|公开方式|公开范围|"
-                    r"浏览次数|字号|分类|成文日期|有效性)\s*[：:]")
+                    r"浏览次数|字号|分类|成文日期|有效性|报表编号|发文字号|主题词|公文种类|体裁分类|组配分类)\s*[：:]")
+# Web-portal chrome anywhere on the page: navigation, page tools and the site footer. Before
+# the title it is front matter, after it an artefact; never narrative, never the unit.
+_CHROME = re.compile(
+    r"^\W{0,3}(?:欢迎(?:来到|访问|光临)|您?(?:现在|当前)的?位置|当前位置|所在位置|首页\s*[>＞»›]|时效性|浏览次数|访问次数|"
+    r"点击(?:数|次数|量|率)|阅读(?:数|次数|量)|字号|打印本页|关闭窗口|【?\s*打印\s*】?\s*【?\s*关闭|网站标识码|网站地图|"
+    r"Copyright|版权所有|主办单位|承办单位|技术支持|扫一扫|分享到|[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼]ICP备)",
+    re.IGNORECASE)
 DOCX_MAGIC = b"PK\x03\x04"
 _YEAR_COLUMN = re.compile(r"(20\d{2})年(?:决算数|实际在职人数)")
+_YEAR_OF = re.compile(r"(20\d{2})\s*年度")
 _TABLE_TITLE = re.compile(r"表\s*[（(]?[^（(）)]{0,10}[）)]?\s*$")
 _SENTENCE_END = re.compile(r"[。；;]")
 _UNIT_NOTE = re.compile(r"^(金额)?单位\s*[：:]\s*(万元|元|人|个)\s*$")
@@ -76,10 +86,8 @@ def parse_bytes(data: bytes, source: str = "<input>") -> Report:
     src = read_source(data, Path(source).name)
     report = parse_blocks(src.blocks, source=source, sha256=sha256_bytes(data), encoding=src.encoding,
                           source_format=src.source_format)
-    report.source_text = src.text if src.text is not None else "\n".join(src.blocks.lines) + "\n"
-    report.line_pages = list(src.line_pages)
-    report.parts = [SourcePart(Path(source).name, report.source_sha256, src.source_format, 1, src.blocks.n_lines)]
-    return report
+    text = src.text if src.text is not None else "\n".join(src.blocks.lines) + "\n"
+    return _with_provenance(report, text, src.line_pages, src.blocks.n_lines)
 
 
 def parse_folder(folder: str | Path) -> Report:
@@ -111,10 +119,12 @@ def parse_folder(folder: str | Path) -> Report:
 
 
 def parse_docx_bytes(data: bytes, source: str = "<input>") -> Report:
+    """Bytes the caller says are a .docx, read as one whatever they hold (parse_bytes sniffs)."""
     from .docx import read_docx
 
     blocks = read_docx(data)
-    return parse_blocks(blocks, source=source, sha256=sha256_bytes(data), encoding="docx", source_format="docx")
+    report = parse_blocks(blocks, source=source, sha256=sha256_bytes(data), encoding="docx", source_format="docx")
+    return _with_provenance(report, "\n".join(blocks.lines) + "\n", [], blocks.n_lines)
 
 
 def parse_rendered(rendered, source: str = "<input>", sha256: str | None = None, source_format: str = "rendered") -> Report:
@@ -122,16 +132,24 @@ def parse_rendered(rendered, source: str = "<input>", sha256: str | None = None,
     blocks = read_tika(rendered.text)
     blocks.artefacts.update(rendered.artefacts)
     report = parse_blocks(blocks, source=source, sha256=sha256 or sha256_bytes(rendered.text.encode("utf-8")),
-                          encoding="utf-8", source_format=source_format)
-    report.source_text = rendered.text
-    report.line_pages = list(rendered.line_pages)
-    return report
+                          encoding=rendered.encoding, source_format=source_format)
+    return _with_provenance(report, rendered.text, rendered.line_pages, blocks.n_lines)
 
 
 def parse_text(text: str, source: str = "<input>", sha256: str | None = None, encoding: str = "utf-8") -> Report:
     if sha256 is None:
         sha256 = sha256_bytes(text.encode("utf-8"))
-    return parse_blocks(read_tika(text), source=source, sha256=sha256, encoding=encoding, source_format="tika-text")
+    blocks = read_tika(text)
+    report = parse_blocks(blocks, source=source, sha256=sha256, encoding=encoding, source_format="tika-text")
+    return _with_provenance(report, "\n".join(blocks.lines) + "\n", [], blocks.n_lines)
+
+
+def _with_provenance(report: Report, text: str, line_pages: list, n_lines: int) -> Report:
+    """The canonical text, the page of each line and the one file a single-file report was read from."""
+    report.source_text = text
+    report.line_pages = list(line_pages)
+    report.parts = [SourcePart(report.source_file, report.source_sha256, report.source_format, 1, n_lines)]
+    return report
 
 
 # ---------------------------------------------------------------------------
@@ -139,7 +157,9 @@ def parse_text(text: str, source: str = "<input>", sha256: str | None = None, en
 
 def _is_caption(text: str, closer_is_caption: bool) -> bool:
     t = text.strip()
-    if _ATTACHMENT.match(t):
+    if _CHROME.match(t):
+        return False
+    if _ATTACHMENT.match(t) or ident.YEAR_LINE.match(t):  # '（2023年度）' under a form's title
         return True
     if len(t) <= 60 and _TABLE_TITLE.search(t) and not _SENTENCE_END.search(t):
         return True
@@ -165,26 +185,38 @@ def _roles(blocks: list[Paragraph | TableBlock]) -> dict[int, str]:
             if _ATTACHMENT.match(caption[0].strip()):
                 break  # '附件2' opens the caption; what is above it is the narrative
         b.caption = caption
-        k = t + 1
-        while k < len(blocks) and isinstance(blocks[k], Paragraph) and _NOTE.match(blocks[k].text):
+        k, points = t + 1, False
+        while k < len(blocks) and isinstance(blocks[k], Paragraph) and (
+                _NOTE.match(blocks[k].text) or (points and _NOTE_POINT.match(blocks[k].text))):
             roles[k] = "note"
+            points = points or clean_text(blocks[k].text).endswith(("：", ":"))
             k += 1
     paras = [(i, b) for i, b in enumerate(blocks) if isinstance(b, Paragraph) and i not in roles]
     # Recognised on the text without invisible marks: a title line ending in a zero-width
     # space or holding a BEL is still the title (P10).
     texts = [clean_text(b.text) for _, b in paras]
+    first_table = next((i for i, b in enumerate(blocks) if isinstance(b, TableBlock)), len(blocks))
+    seen_title = seen_text = False
     for n, (i, b) in enumerate(paras):
         t = texts[n]
-        if _FRONT.match(t) and n < 8:
+        if _CHROME.match(t):
+            roles[i] = "front_matter" if not seen_text and i < first_table else "artefact"
+        elif _FRONT.match(t) and (n < 8 or not seen_title):
             roles[i] = "front_matter"
         elif ident.TITLE_WORDS.search(t) and len(t) <= 60 and not numbering(t):
-            roles[i] = "title"
+            roles[i] = seen_title = "title"
             if n > 0 and paras[n - 1][0] not in roles and ident.title_from(texts[n - 1:n + 1]) == (texts[n - 1] + t, 0):
                 roles[paras[n - 1][0]] = "title"
+        elif ident.FORM_TITLE.search(t) and len(t) <= 80 and not numbering(t) and not _PUNCT.search(t):
+            roles[i] = seen_title = "title"  # a form published on its own: 部门整体支出绩效自评表
+        elif ident.YEAR_LINE.match(t) and n > 0 and roles.get(paras[n - 1][0]) == "title":
+            roles[i] = "title"  # its '（2023年度）' line
         elif ident.UNIT_LINE.match(t):
             roles[i] = "identity"
         elif _DATE.match(t) or _COVER.match(t):
             roles[i] = "artefact"
+        else:
+            seen_text = True
     for i, b in enumerate(blocks):
         if isinstance(b, Paragraph) and i not in roles:
             roles[i] = "narrative"
@@ -259,42 +291,53 @@ def parse_blocks(bl: Blocks, source: str, sha256: str, encoding: str, source_for
     sections = build_sections(narrative)
 
     # --- identity
-    title_text = ""
+    title_text, title_line = "", titles[0].line if titles else 1
     if titles:
         # The first title block; a cover page may repeat it.
         first = titles[0].line
         run = [p for p in titles if p.line - first <= 3]
         # Invisible marks and control characters (a BEL inside 2023) are no part of the title (P10).
         title_text = "".join(clean_text(p.text) for p in run)
+    kind = report_kind(evaluations, narrative, sections, title_text)
+    forms = [e for e in evaluations if e.kind != "third_party"]
+    if kind in FORM_KINDS and not title_text and forms:
+        # A form on its own: its title is the table's caption (or its title rows).
+        title_text, title_line = _form_title(forms[0], table_blocks), forms[0].line_start
     unit_name = None
     identity_lines: dict[str, int] = {}
     for i, b in enumerate(blocks):
         if isinstance(b, Paragraph) and roles[i] == "identity":
-            m = ident.UNIT_LINE.match(b.text)
-            name = re.sub(r"[（(]\s*盖章\s*[）)]", "", clean_text(m.group("name"))).strip() if m else ""
+            name = ident.unit_in_line(clean_text(b.text))
             if name and not unit_name:
                 unit_name, identity_lines["unit_name"] = name, b.line
     overall = next((e for e in evaluations if e.kind == "overall"), None)
     if not unit_name and overall and overall.unit_cell:
         unit_name, identity_lines["unit_name"] = overall.unit_cell, overall.line_start
+    if not unit_name and kind == "项目支出绩效自评表":
+        # The unit that carried the project out, else the one in charge of it.
+        ev = next((e for e in forms if e.implementer or e.department), None)
+        if ev:
+            unit_name, identity_lines["unit_name"] = ev.implementer or ev.department, ev.line_start
     if not unit_name and title_text:
         unit_name = ident.unit_from_title(title_text)
-        if unit_name and titles:
-            identity_lines["unit_name"] = titles[0].line
+        if unit_name and (titles or kind in FORM_KINDS):
+            identity_lines["unit_name"] = title_line
     if not unit_name:
         warnings.append(Issue(1, "no_unit", "未找到单位名称"))
 
-    year, year_line = (ident.year_from(title_text), titles[0].line) if title_text else (None, 1)
+    year, year_line = (ident.year_from(title_text), title_line) if title_text else (None, 1)
     if year is None:
-        for tbk in table_blocks:
-            y = ident.year_from(" ".join(tbk.caption))
-            if y:
-                year, year_line = y, tbk.line_start
-                break
+        # The caption, or a form's title rows (项目支出绩效自评表 / （2023年度）).
+        titled = [(" ".join(tbk.caption), tbk.line_start) for tbk in table_blocks] + [(e.title, e.line_start) for e in evaluations]
+        year, year_line = next(((y, ln) for t, ln in titled if (y := ident.year_from(t))), (None, 1))
     if year is None:
         years = [(int(m), c.line) for tbk in table_blocks for r in tbk.rows[:6] for c in r.cells
                  for m in _YEAR_COLUMN.findall(ident.arabic_years(c.clean))]
         year, year_line = max(years) if years else (None, 1)
+    if year is None and kind in FORM_KINDS:  # a form's header cells: '2023年度预算数'
+        years = [(int(m), c.line) for tbk in table_blocks for r in tbk.rows[:4] for c in r.cells
+                 for m in _YEAR_OF.findall(ident.arabic_years(c.clean))]
+        year, year_line = min(years) if years else (None, 1)
     if year is None:
         year = ident.most_common_year([p.text for p in narrative])
         if year is not None:
@@ -307,14 +350,12 @@ def parse_blocks(bl: Blocks, source: str, sha256: str, encoding: str, source_for
     region = ident.find_region(unit_name or "", title_text, *(p.text for p in narrative[:20]))
     narrative_texts = [p.text for p in narrative]
     evaluator = ident.evaluator_in(narrative_texts[:40])
-    third = any(e.kind == "third_party" for e in evaluations)
-    if evaluator or third or (title_text and "评价报告" in title_text and "自评" not in title_text):
+    if evaluator and kind == "自评报告":
         kind = "第三方评价报告"
-    else:
-        kind = "自评报告"
     stated = ident.stated_score([(p.text, p.line) for p in narrative])
-
-    report_id = make_report_id(year, unit_name, kind, sha256)
+    projects = [e for e in evaluations if e.kind == "project"]
+    report_id = make_report_id(year, unit_name, kind, sha256,
+                               projects[0].project_name if kind == "项目支出绩效自评表" and len(projects) == 1 else None)
 
     # --- accounting: every source line ends up somewhere, and we can say where.
     fate: dict[int, str] = {}
@@ -358,12 +399,46 @@ def parse_blocks(bl: Blocks, source: str, sha256: str, encoding: str, source_for
     )
 
 
-def make_report_id(year: int | None, unit: str | None, kind: str, sha256: str) -> str:
-    """Stable and readable: '2024-岳阳市司法局', '2022-邵阳市北塔区司法局-第三方'."""
+FORM_KINDS = ("项目支出绩效自评表", "部门整体支出绩效自评表")
+
+
+def _form_title(ev, table_blocks: list[TableBlock]) -> str:
+    """The title of a form: its caption without 附件N / 单位：万元 lines, or its title rows."""
+    tbk = next((t for t in table_blocks if t.line_start == ev.line_start), None)
+    lines = [clean_text(c) for c in (tbk.caption if tbk else [])]
+    lines = [c for c in lines if c and not _ATTACHMENT.match(c) and not _UNIT_NOTE.match(c)]
+    return "".join(lines) or "".join(clean_text(ev.title).split())
+# Narrative text below this many characters (with no numbered heading) is no report body: the
+# notes and leftovers around a form published on its own.
+_NARRATIVE_MIN = 200
+
+
+def report_kind(evaluations, narrative: list[Paragraph], sections, title_text: str) -> str:
+    """自评报告 | 第三方评价报告 | 部门整体支出绩效自评表 | 项目支出绩效自评表.
+
+    A form is a report of its own when it comes without a narrative: no numbered heading and
+    only a few lines of text around the tables."""
+    if any(e.kind == "third_party" for e in evaluations) or (
+            title_text and "评价报告" in title_text and "自评" not in title_text):
+        return "第三方评价报告"
+    has_narrative = any(s.level > 0 for s in sections) or \
+        sum(len(clean_text(p.text)) for p in narrative) >= _NARRATIVE_MIN
+    if evaluations and not has_narrative:
+        return "部门整体支出绩效自评表" if any(e.kind == "overall" for e in evaluations) else "项目支出绩效自评表"
+    return "自评报告"
+
+
+def make_report_id(year: int | None, unit: str | None, kind: str, sha256: str, project: str | None = None) -> str:
+    """Stable and readable: '2024-岳阳市司法局', '2022-邵阳市北塔区司法局-第三方',
+    '2023-某县教育局-学生资助补助经费' (a project form), '2023-某区民政局-整体支出自评表'."""
     unit_part = re.sub(r"[\s/\\?#%&]+", "", unit or "") or f"未知单位{sha256[:8]}"
     rid = f"{year or '未知年度'}-{unit_part}"
     if kind == "第三方评价报告":
         rid += "-第三方"
+    elif kind == "部门整体支出绩效自评表":
+        rid += "-整体支出自评表"
+    elif kind == "项目支出绩效自评表":
+        rid += "-" + (re.sub(r"[\s/\\?#%&]+", "", project or "")[:40] or "项目支出绩效自评表")
     return rid
 
 

@@ -11,7 +11,43 @@ from ..model import Value
 from .values import parse_value
 
 TITLE_WORDS = re.compile(r"(绩效自评报告|绩效评价报告|自评报告|绩效报告)\s*$")
-UNIT_LINE = re.compile(r"^(?:单位名称|部门名称|部门（单位）名称|部门\(单位\)名称|单位)\s*[（(]?(?:盖章)?[）)]?\s*[:：]\s*(?P<name>.*)$")
+# The title of a form published on its own: 项目支出绩效自评表（2023年度）.
+FORM_TITLE = re.compile(r"(绩效自评表|绩效评价表|绩效自评情况表)\s*(?:[（(]\s*(?:20\d{2})\s*年度?\s*[）)])?\s*$")
+YEAR_LINE = re.compile(r"^[（(]?\s*(20\d{2})\s*年度?\s*[）)]?$")
+UNIT_LINE = re.compile(r"^(?:单位名称|部门名称|部门（单位）名称|部门\(单位\)名称|单位|填报单位|预算单位|预算部门|实施单位)"
+                       r"\s*[（(]?(?:盖章|公章)?[）)]?\s*[:：]\s*(?P<name>.*)$")
+# What follows the name on the same line: '填报单位：X    填报日期：…'.
+_AFTER_NAME = re.compile(r"(?:\s{2,}|\u3000+|\s+(?=(?:填报|填表|联系|日期|单位负责人|财务负责人)))\S.*$")
+# A code printed before a name: '219001-某某局', '51000021R…-工资性支出', '[305001]某某局'.
+CODE_PREFIX = re.compile(
+    r"^\s*(?:[\[【]\s*(?P<c1>[0-9A-Za-z]{4,})\s*[\]】]\s*[-－—–_:：]?"
+    r"|(?P<c2>[0-9A-Za-z]*\d{4,}[0-9A-Za-z]*)\s*(?:[-－—–_:：]|\s+)(?![年月日]))\s*(?=[\u4e00-\u9fff])"
+)
+
+
+def strip_code(name: str | None) -> tuple[str | None, str | None]:
+    """(name, code): the name without a unit or project code printed before it."""
+    if not name:
+        return name, None
+    m = CODE_PREFIX.match(name)
+    if not m:
+        return name, None
+    return name[m.end():].strip(), m.group("c1") or m.group("c2")
+
+
+def unit_in_line(text: str) -> str:
+    """The unit named by a 单位名称（盖章）：… / 填报单位：… line, without what follows it or a code."""
+    m = UNIT_LINE.match(text)
+    if not m:
+        return ""
+    name = re.sub(r"[（(]\s*(?:盖章|公章)\s*[）)]", "", m.group("name")).strip(" \t\u3000")
+    if _NOT_A_NAME.match(name):
+        return ""  # '填报单位：    填报日期：…' (left blank), '单位：万元'
+    name = _AFTER_NAME.sub("", name).strip()
+    return strip_code(name)[0] or ""
+
+
+_NOT_A_NAME = re.compile(r"^(?:填报|填表|联系|日期|单位负责人|财务负责人|(?:万元|元|人|个)\s*$)")
 YEAR = re.compile(r"(20\d{2}|19\d{2})\s*年")
 EVALUATOR = re.compile(
     r"委托[，,]?\s*(?P<firm>[^，,。；;（(“”]{2,40}?(?:会计师事务所|事务所|有限责任公司|有限公司|研究院|研究中心|评估中心|咨询中心|中心|公司))"
@@ -120,10 +156,12 @@ def title_from(paragraphs: list[str]) -> tuple[str, int] | None:
 
 
 def unit_from_title(title: str) -> str | None:
-    t = re.sub(r"^\s*(20\d{2}|19\d{2})\s*年度?", "", title)
+    t = re.sub(r"^\s*(20\d{2}|19\d{2})\s*年度?", "", strip_code(title)[0] or "")
     t = re.sub(r"(20\d{2}|19\d{2})\s*年度?.*$", "", t) if re.match(r"^[\u4e00-\u9fff]", t) and YEAR.search(t) else t
     t = re.sub(r"(部门|单位)?(整体)?(支出)?(绩效)?(自评|评价)?报告$", "", t)
     t = re.sub(r"(部门|单位)?整体支出(绩效)?$", "", t)
+    if re.search(r"绩效|自评|^(项目支出|部门整体|整体支出)", t):
+        return None  # a form's bare title ('项目支出绩效自评表(2023年度)') names no unit
     return t or None
 
 

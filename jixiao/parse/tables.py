@@ -25,6 +25,7 @@ from ..model import (
     clean_text,
 )
 from . import vocab
+from .identity import strip_code
 from .values import embedded_number, parse_value
 
 KINDS = ("basic_data", "evaluation", "third_party", "three_public", "detail", "generic")
@@ -336,8 +337,12 @@ def parse_evaluation(table: TableBlock, seq: int, third_party: bool = False) -> 
         texts = row.texts
         if not any(texts):
             continue
-        # Identity rows.
-        pairs = _pairs(row)
+        # A form exported whole from a spreadsheet: its title and （2023年度） rows.
+        if state == "start" and _is_form_title_row(row):
+            ev.title = " ".join(x for x in (ev.title, *texts) if x)
+            continue
+        # Identity rows (a code printed before a name is dropped; the cell keeps it).
+        pairs = [(k, strip_code(v)[0] or "") for k, v in _pairs(row)]
         if pairs and state in ("start", "identity", "funds", "nature") and not any(k == "goals" for k, _ in pairs):
             for k, v in pairs:
                 if k == "unit":
@@ -430,6 +435,14 @@ def parse_evaluation(table: TableBlock, seq: int, third_party: bool = False) -> 
     return res
 
 
+def _is_form_title_row(row: Row) -> bool:
+    filled = [c for c in row.cells if c.clean]
+    if len(filled) != 1:
+        return False
+    s = vocab.normalise_label(filled[0].text)
+    return any(re.search(str(w)[1:-1], s) for w in vocab.words("form_title_rows"))
+
+
 def _multiline(text: str) -> str:
     lines = [l.strip(" \t\u3000") for l in text.split("\n")]
     return "\n".join(l for l in lines if l)
@@ -483,16 +496,13 @@ def _indicator(row: Row, cols: dict[int, str], header_len: int, seq: int, warnin
         note=text("note"), line=row.line, standard=text("standard"),
         extra={k: text(k) for k in ("nature", "measure_unit") if k in got},
     )
-    # Forms with 指标性质 (≥ / ≤ / =) and 度量单位 columns: fold them into the figures.
-    op = {"≥": "≥", ">=": "≥", "≤": "≤", "<=": "≤", "=": "=", "＝": "=", ">": ">", "<": "<", "＞": ">", "＜": "<"}.get(
-        ind.extra.get("nature", "").strip())
+    # Forms with 指标性质 (≥ / ≤ / =) and 度量单位 columns (Sichuan): the target reads as
+    # operator + value + unit (≥ | 95 | % → ≥95%), the actual as value + unit; the cells stay in extra.
+    op = _NATURE_OPS.get(ind.extra.get("nature", "").strip())
     unit = ind.extra.get("measure_unit", "").strip() or None
-    for v in (ind.target, ind.actual):
-        if v.kind == "number":
-            if op and v is ind.target and v.op is None:
-                v.op = op
-            if unit and v.unit is None:
-                v.unit = unit
+    if op or unit:
+        ind.target = _with_op_unit(ind.target, op, unit)
+        ind.actual = _with_op_unit(ind.actual, None, unit)
     ind.placeholder = all(v.is_blank for v in (ind.target, ind.actual, ind.weight, ind.score))
     if not ind.placeholder:
         shifted = [k for k in ("weight", "score") if getattr(ind, k).kind == "text"]
@@ -500,6 +510,20 @@ def _indicator(row: Row, cols: dict[int, str], header_len: int, seq: int, warnin
             warnings.append(Issue(row.line, "shifted_cells",
                                   "单元格错位：" + "、".join(f"{'分值' if k == 'weight' else '得分'}为“{getattr(ind, k).clean}”" for k in shifted)))
     return ind
+
+
+_NATURE_OPS = {"≥": "≥", ">=": "≥", "≤": "≤", "<=": "≤", "=": "=", "＝": "=", ">": ">", "<": "<", "＞": ">", "＜": "<"}
+
+
+def _with_op_unit(v: Value, op: str | None, unit: str | None) -> Value:
+    """A bare figure completed by the 指标性质 and 度量单位 cells of its row."""
+    if v.kind != "number" or v.op is not None or v.unit is not None:
+        return v
+    text = f"{op or ''}{v.clean}{unit or ''}"
+    nv = parse_value(text, v.line)
+    if nv.kind != "number":  # a unit outside the value vocabulary (元/生·年): keep the text, the figure
+        nv = Value(text, "number", v.number, unit, op, v.qualifier, v.line)
+    return nv
 
 
 def _total(row: Row, cols: dict[int, str], header_len: int, ev: Evaluation) -> None:
@@ -512,6 +536,13 @@ def _total(row: Row, cols: dict[int, str], header_len: int, ev: Evaluation) -> N
     if wcol is None:
         return
     names = [cols.get(j) for j in range(wcol, header_len)]
+    if len(row.cells) == header_len:  # not merged: the cells stand under their headers
+        names, after = [cols.get(j) for j in range(j0 + 1, header_len)], row.cells[j0 + 1:]
+    elif "score" in names and names.index("score") > 1 and len(after) < len(names):
+        # Merged, and columns sit between 分值 and 得分 (分值 before 年度指标值): the figures
+        # are 分值 then 得分, in that order.
+        figures = [c for c in after if c.clean]
+        names, after = ["weight", "score"][:len(figures)], figures
     for name, cell in zip(names, after):
         if name == "weight":
             ev.total_weight = parse_value(cell.text, cell.line)

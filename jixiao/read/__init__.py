@@ -104,5 +104,10 @@ def read_source(data: bytes, name: str = "<input>") -> Source:
     if fmt == "image":
         from .ocr import read_image
 
-        return _from_rendered(read_image(data), "image")
+        kind = "PNG" if data[:4] == b"\x89PNG" else "JPEG" if data[:3] == b"\xff\xd8\xff" else "TIFF"
+        try:
+            return _from_rendered(read_image(data), "image")
+        except ReportError as exc:
+            # Line 1: an image has no lines; the error is about the file from its start.
+            raise ReportError(f"{kind} image: {exc.reason}", exc.line or 1) from None
     raise ReportError(f"unsupported format: {fmt}", None)
