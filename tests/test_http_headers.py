@@ -216,7 +216,8 @@ def test_narrative_makes_no_links_or_images():
     out = narrative_html([{"seq": 1, "level": 1, "number": "一、", "heading": "h", "line_start": 1, "line_end": 7,
                            "body": body}])
     assert "<a href=\"javascript" not in out and "<img" not in out and "<script" not in out
-    assert out.count("<a ") == 1  # only the section's own § anchor
+    # Only the section's own links: its § anchor and its line range in the source text.
+    assert out.count("<a ") == 2 and 'class="lines" href="#L1"' in out
     assert "[点我](javascript:alert(1))" in out and "**加粗**" in out  # shown as written
 
 
