@@ -79,6 +79,8 @@ def resource(t: Table) -> dict[str, Any]:
         "format": "csv",
         "mediatype": "text/csv",
         "encoding": "utf-8",
+        # Stated, not sniffed: a column of source text full of TABs would be taken for the delimiter.
+        "dialect": {"delimiter": ",", "quoteChar": "\"", "doubleQuote": True, "header": True},
         "title": f"{t.zh} {t.en}",
         "description": f"{t.zh_description}\n{t.en_description}",
         "schema": frictionless_schema(t),
