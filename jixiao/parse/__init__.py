@@ -36,6 +36,8 @@ _ATTACHMENT = re.compile(r"^(附件|附表)\s*[0-9０-９一二三四五六七�
 _NOTE = re.compile(r"^(说明|填表人|填报人|备注|注|填报日期|单位负责人|填表说明|填报说明|联系人|联系电话|审核人)\s*[：:]")
 # The numbered points of a note that opens a list ('填表说明：' then '1.完成值：…').
 _NOTE_POINT = re.compile(r"^\s*(?:\d+\s*[.、．]|[（(]\s*\d+\s*[）)])")
+# A note whose text already holds numbered points: '填表说明：1.指标性质填写…；2.…'.
+_NOTE_POINTS_INLINE = re.compile(r"[：:；;。]\s*\d+\s*[.、．]\D")
 _DATE = re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$")
 _COVER = re.compile(r"^[（(]\s*此页为封面\s*[）)]$")
 # Web-portal front matter printed before the title.
@@ -189,7 +191,9 @@ def _roles(blocks: list[Paragraph | TableBlock]) -> dict[int, str]:
         while k < len(blocks) and isinstance(blocks[k], Paragraph) and (
                 _NOTE.match(blocks[k].text) or (points and _NOTE_POINT.match(blocks[k].text))):
             roles[k] = "note"
-            points = points or clean_text(blocks[k].text).endswith(("：", ":"))
+            # A note opens a list ('填表说明：') or runs one on ('填表说明：1.…；2.…；' then '3.…').
+            note = clean_text(blocks[k].text)
+            points = points or note.endswith(("：", ":")) or bool(_NOTE_POINTS_INLINE.search(note))
             k += 1
     paras = [(i, b) for i, b in enumerate(blocks) if isinstance(b, Paragraph) and i not in roles]
     # Recognised on the text without invisible marks: a title line ending in a zero-width
@@ -421,7 +425,9 @@ def report_kind(evaluations, narrative: list[Paragraph], sections, title_text: s
     if any(e.kind == "third_party" for e in evaluations) or (
             title_text and "评价报告" in title_text and "自评" not in title_text):
         return "第三方评价报告"
-    has_narrative = any(s.level > 0 for s in sections) or \
+    # A 一、/（一） heading makes a narrative; a lone numbered point (1. / ①) among the notes
+    # around a form does not, unless there is a report's worth of text.
+    has_narrative = any(0 < s.level <= 2 for s in sections) or \
         sum(len(clean_text(p.text)) for p in narrative) >= _NARRATIVE_MIN
     if evaluations and not has_narrative:
         return "部门整体支出绩效自评表" if any(e.kind == "overall" for e in evaluations) else "项目支出绩效自评表"
@@ -447,7 +453,7 @@ def _check_truncated(tables: list[TableBlock], n_lines: int, warnings: list[Issu
 
     The signs: the last table runs to the end of the file, and its last row has fewer cells
     than the row before it. A 总分/合计 row is narrower by nature (its label spans the
-    indicator columns), so it is never taken for a cut-off row: a complete file whose last
+    indicator columns), and so is a 自评等级 row under it, so neither is taken for a cut-off row: a complete file whose last
     line is the 总分 row's last cell (no blank line after it) is not truncated (P9). The
     price: a file cut inside its 总分 row is not detected.
     """
@@ -457,7 +463,7 @@ def _check_truncated(tables: list[TableBlock], n_lines: int, warnings: list[Issu
     if last.line_end < n_lines - 3 or len(last.rows) < 2:
         return
     width, before = len(last.rows[-1].cells), len(last.rows[-2].cells)
-    if width >= before or tb.is_total_row(last.rows[-1]):
+    if width >= before or tb.is_total_row(last.rows[-1]) or tb.is_closing_row(last.rows[-1]):
         return
     warnings.append(Issue(last.rows[-1].line, "truncated_table",
                           f"文件在表格行中间结束（该行 {width} 个单元格，上一行 {before} 个）：文件可能不完整"))

@@ -109,6 +109,11 @@ def is_total(text: str) -> bool:
     return any(s == w or (s.startswith(w) and re.fullmatch(r"[\d.]+", s[len(w):] or "x")) for w in vocab.words("total_rows"))
 
 
+def is_closing(text: str) -> bool:
+    """A form's closing label under its 总分: 自评等级, 评价结论 …"""
+    return len(text) <= 20 and vocab.normalise_label(text) in vocab.words("closing_rows")
+
+
 def column_kinds(lead: int, keys: list[str]) -> list[str]:
     """N (numeric), L (label) or A (anything) for each column of a header row."""
     numeric = {"weight", "score"} if "level1" in keys else NUMERIC_KEYS  # an indicator's 实际完成值 is any text
@@ -204,6 +209,7 @@ def stream_rows(texts: list[str], open_end: bool = False) -> list[tuple[str, lis
     rows: list[list[int]] = []
     family: str | None = None
     pos = 0
+    closed = False  # the last section ended with its 总分 row
 
     def close() -> None:
         nonlocal rows
@@ -216,7 +222,13 @@ def stream_rows(texts: list[str], open_end: bool = False) -> list[tuple[str, lis
         if a >= b:
             return
         keep = b
-        if open_end:
+        if open_end and closed:
+            # After a 总分 row only a closing row (自评等级 | 优) is the table's; the rest is the
+            # page's text under it (附件下载, 相关链接).
+            keep = a
+            while keep < b and is_closing(texts[keep]):
+                keep = min(b, keep + 2)
+        elif open_end:
             keep = a
             while keep < b and _short(texts[keep]):
                 keep += 1
@@ -273,6 +285,9 @@ def stream_rows(texts: list[str], open_end: bool = False) -> list[tuple[str, lis
                 q += 1
             rows.append(list(range(p, q)))
             p = q
+            closed = True
+        else:
+            closed = False
         pos = p
     tail(pos, n)
     close()

@@ -317,6 +317,12 @@ def is_total_row(row: Row) -> bool:
     return any(s == w or (s.startswith(w) and _FIGURE.fullmatch(s[len(w):] or "x")) for w in vocab.words("total_rows"))
 
 
+def is_closing_row(row: Row) -> bool:
+    """A form's closing row below its 总分: 自评等级 | 优, 评价结论 | …"""
+    first = _first_filled(row.cells)
+    return bool(first) and vocab.normalise_label(first[1].text) in vocab.words("closing_rows")
+
+
 def parse_evaluation(table: TableBlock, seq: int, third_party: bool = False) -> TableResult:
     res = TableResult("third_party" if third_party else "evaluation", money_unit=money_unit_of(table))
     ev = Evaluation(
@@ -385,6 +391,8 @@ def parse_evaluation(table: TableBlock, seq: int, third_party: bool = False) -> 
             label = first[1].text if first else ""
             fkey = vocab.lookup("funds_rows", label)
             nature = _nature_items(row)
+            if nature and all(n.value.is_blank for n in nature) and _has_amounts(row, funds_cols, funds_len, first):
+                nature = []  # '其中：基本支出 | 1263.28 | 1301.60 | …': a funds row, not label：value pairs
             if nature and (state == "nature" or not fkey or "：" in clean_text(label)[:-1]):
                 ev.by_nature.extend(nature)
                 state = "nature"
@@ -409,7 +417,7 @@ def parse_evaluation(table: TableBlock, seq: int, third_party: bool = False) -> 
             if is_total_row(row):
                 _total(row, ind_cols, ind_len, ev)
                 continue
-            if _repeats_header(row):
+            if _repeats_header(row) or is_closing_row(row):
                 continue
             ind_seq += 1
             ind = _indicator(row, ind_cols, ind_len, ind_seq, res.warnings)
@@ -451,6 +459,17 @@ def _multiline(text: str) -> str:
 def _repeats_header(row: Row) -> bool:
     texts = [vocab.normalise_label(c.text) for c in row.cells if c.clean]
     return texts in (["绩效指标"], ["绩效", "指标"])
+
+
+def _has_amounts(row: Row, funds_cols: dict[int, str], funds_len: int, first) -> bool:
+    """Whether a funds-block row holds figures in the funds columns (right of its label)."""
+    offset = len(row.cells) - funds_len
+    for j in funds_cols:
+        jj = j + offset
+        if 0 <= jj < len(row.cells) and (first is None or jj > first[0]):
+            if parse_value(row.cells[jj].text, row.cells[jj].line).kind == "number":
+                return True
+    return False
 
 
 def _nature_items(row: Row) -> list[NatureItem]:

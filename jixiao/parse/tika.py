@@ -120,15 +120,31 @@ def _read_table(lines: list[str], i: int, out: Blocks) -> int:
             raw.append(row)
         row = []
 
+    head: tuple[str, int] | None = None  # the first lines of the next ' |' cell (经济效 / 益指标 |)
     while i < n:
         line = lines[i]
         texts = _cells_of(line)
         if texts is not None:
             for text in texts:
                 cell = Cell(strip_artefacts(text, out.artefacts), i + 1, i + 1)
+                if head is not None and text:
+                    cell.text, cell.line, head = head[0] + "\n" + cell.text, head[1], None
                 row.append(cell)
             piped = piped or not line.startswith("\t")
             i += 1
+            continue
+        if cell is not None and not _is_blank(line) and not lines[i - 1].startswith("\t") \
+                and _cells_of(lines[i - 1]) is not None:
+            # ' |' layout: the pipe closes its cell, so a line without one is the start of the
+            # next cell (a label over two lines) or, when no cell follows, the text after the table.
+            j = i
+            while j < n and j - i < 3 and not _is_blank(lines[j]) and _cells_of(lines[j]) is None:
+                j += 1
+            nxt = _cells_of(lines[j]) if j < n else None
+            if nxt is None or not nxt[0] or lines[j].startswith("\t") or _TABLE_BREAK.match(line):
+                break
+            head = ("\n".join(strip_artefacts(x, out.artefacts) for x in lines[i:j]), i + 1)
+            i = j
             continue
         if _is_blank(line):
             j = i
