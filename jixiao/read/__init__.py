@@ -52,6 +52,8 @@ def sniff(data: bytes, name: str) -> str:
             return "xlsx"
         return "docx"
     if data.startswith(OLE_MAGIC):
+        if "EncryptedPackage".encode("utf-16-le") in data[:1 << 20]:
+            return "encrypted"  # an .xlsx/.docx saved with a password: an OLE box around the encrypted zip
         if suffix in (".xls", ".et"):
             return "xls"
         if suffix in (".doc", ".wps"):
@@ -110,4 +112,7 @@ def read_source(data: bytes, name: str = "<input>") -> Source:
         except ReportError as exc:
             # Line 1: an image has no lines; the error is about the file from its start.
             raise ReportError(f"{kind} image: {exc.reason}", exc.line or 1) from None
+    if fmt == "encrypted":
+        raise ReportError("password-protected (encrypted) Office file: it cannot be read without the password; "
+                          "ask the publisher for an open copy", None)
     raise ReportError(f"unsupported format: {fmt}", None)

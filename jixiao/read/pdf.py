@@ -421,12 +421,22 @@ def _assemble(pages: list[list], width: float, ocr: dict[int, list]) -> list[Par
             out.append(g)
             open_table = None
 
+    scanned: list[list] = []  # a run of OCR'd pages: joined by the OCR reader (tables across pages)
+
+    def flush_scanned() -> None:
+        if scanned:
+            from .ocr import join_pages
+
+            out.extend(join_pages(scanned))
+            scanned.clear()
+
     for number, items in enumerate(pages, 1):
         if number in ocr:
             flush_lines()
             flush_table()
-            out.extend(ocr[number])
+            scanned.append(ocr[number])
             continue
+        flush_scanned()
         for k, it in enumerate(items):
             if isinstance(it, Table):
                 flush_lines()
@@ -442,6 +452,7 @@ def _assemble(pages: list[list], width: float, ocr: dict[int, list]) -> list[Par
         # a table still open at the foot of a page may go on at the top of the next one
         if items and not isinstance(items[-1], Table):
             flush_table()
+    flush_scanned()
     flush_lines()
     flush_table()
     return out
