@@ -20,6 +20,7 @@ from ..errors import ReportError
 from .layout import Grid, Para, Rendered, render, resolve_spans
 
 MAX_PAGES = 1000
+MAX_OCR_PAGES = 120
 SCAN_MAX_CHARS = 20  # fewer characters than this on a page with an image: a scanned page
 TOL = 2.0  # points: ruling-line positions closer than this are the same column / row edge
 
@@ -366,6 +367,9 @@ def read_pdf(data: bytes) -> Rendered:
             try:
                 items, scan = _read_page(page, number)
                 if scan:
+                    if len(ocr) >= MAX_OCR_PAGES:  # ~5 s a page on one core: bound the file's time
+                        raise ReportError(f"page {number}: more than {MAX_OCR_PAGES} scanned pages; a scan is "
+                                          f"read up to {MAX_OCR_PAGES} pages (split the file)", None)
                     ocr[number] = _ocr(page, number)
                     artefacts["ocr_pages"] += 1
                 elif not items:
