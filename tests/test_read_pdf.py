@@ -145,7 +145,11 @@ def test_pages_without_text_go_to_ocr(monkeypatch) -> None:
         seen.append((image.size, page))
         return [Para(f"一、第{page}页识别的文字", page)]
 
-    monkeypatch.setitem(sys.modules, "jixiao.read.ocr", types.SimpleNamespace(read_page_image=read_page_image))
+    def join_pages(pages):
+        return [it for items in pages for it in items]
+
+    monkeypatch.setitem(sys.modules, "jixiao.read.ocr",
+                        types.SimpleNamespace(read_page_image=read_page_image, join_pages=join_pages))
     r = read_pdf(_image_pdf(2))
     assert [p for _, p in seen] == [1, 2] and seen[0][0][0] > 1000  # rendered at 200 dpi
     assert r.artefacts["ocr_pages"] == 2
