@@ -245,32 +245,39 @@ def code_version() -> str:
     return h.hexdigest()[:16]
 
 
-def cache_key(path: str, sha256: str) -> str:
-    """The file's content and its name: the name is published (reports.source_file)."""
-    return f"{sha256}-{hashlib.sha256(Path(path).name.encode()).hexdigest()[:8]}"
+def cache_key(path: str, sha256: str, meta: dict | None = None) -> str:
+    """The file's content and its name: the name is published (reports.source_file); and its
+    sources.csv row, when there is one (published too: reports.source_url …)."""
+    key = f"{sha256}-{hashlib.sha256(Path(path).name.encode()).hexdigest()[:8]}"
+    if meta:
+        key += "-" + hashlib.sha256(json.dumps(meta, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:8]
+    return key
 
 
 # ---------------------------------------------------------------- parse + publish (worker processes)
 
 
-def publish_file(path: str, report_id: str | None = None) -> Published:
-    """Parse and publish one file (``report_id`` overrides the parsed one). Raises ReportError."""
+def publish_file(path: str, report_id: str | None = None, meta: dict | None = None) -> Published:
+    """Parse and publish one file (``report_id`` overrides the parsed one; ``meta``: its
+    sources.csv row, joined here, after parsing). Raises ReportError."""
     from .parse import parse_file
     from .publish import publish
 
     report = parse_file(path)
     if report_id:
         report.report_id = report_id
+    for k, v in (meta or {}).items():
+        setattr(report, k, v)
     return publish(report)
 
 
 def work(path: str, sha256: str, cache_dir: str | None, parts: str | None = None,
-         reuse_from: str | None = None) -> Outcome:
+         reuse_from: str | None = None, meta: dict | None = None) -> Outcome:
     """Parse and publish one file (or take it from the cache); with ``parts``, also write its
     package folder to ``parts/<key>`` (hard-linked from ``reuse_from`` when the cached result
     is the one that folder was written from)."""
-    key = cache_key(path, sha256)
-    out = _work(path, sha256, key, cache_dir)
+    key = cache_key(path, sha256, meta)
+    out = _work(path, sha256, key, cache_dir, meta)
     if parts and out.published:
         try:
             out.reused = write_folder(Path(parts) / key, out.published.package_files(),
@@ -281,7 +288,7 @@ def work(path: str, sha256: str, cache_dir: str | None, parts: str | None = None
     return out
 
 
-def _work(path: str, sha256: str, key: str, cache_dir: str | None) -> Outcome:
+def _work(path: str, sha256: str, key: str, cache_dir: str | None, meta: dict | None = None) -> Outcome:
     cache_file = Path(cache_dir) / code_version() / f"{key}.pickle" if cache_dir else None
     if cache_file and cache_file.exists():
         try:
@@ -293,7 +300,7 @@ def _work(path: str, sha256: str, key: str, cache_dir: str | None) -> Outcome:
             pass
         cache_file.unlink(missing_ok=True)
     try:
-        pub = publish_file(path)
+        pub = publish_file(path, None, meta)
     except ReportError as exc:
         return Outcome(path, sha256, key, None, BuildError(path, exc.reason, exc.line, sha256), False)
     except Exception as exc:  # a parser or publishing bug must not stop the build either
@@ -478,7 +485,11 @@ def build(
 
     errors: list[BuildError] = []
     skipped: list[str] = []
+    inputs = list(inputs)
     files = discover(inputs, errors, skipped)
+    from .originals import load_sources, source_of
+    sources = load_sources(inputs)  # the optional sources.csv of each input folder
+    metas: dict[str, dict] = {}
     for msg in skipped:
         say(msg)
     unreadable = len(errors)
@@ -496,7 +507,10 @@ def build(
             say(f"{f}: same content as {first_by_sha[sha]} (sha256 {sha[:12]}…); skipped")
             continue
         first_by_sha[sha] = str(f)
-        todo.append((f, sha, cache_key(str(f), sha)))
+        meta = source_of(sources, f)
+        if meta:
+            metas[str(f)] = meta
+        todo.append((f, sha, cache_key(str(f), sha, meta)))
 
     state = _load_state(cache_dir, out, packages)
     fingerprint = _fingerprint(todo, errors, packages, out)
@@ -513,11 +527,11 @@ def build(
     if plan is not None:
         try:
             return _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, packages, workers,
-                          cache_dir, progress, say, started, lines)
+                          cache_dir, progress, say, started, lines, metas)
         except _FullBuild as exc:
             say(f"incremental build not possible ({exc}); building everything")
     return _build(todo, errors, unreadable, duplicates, None, None, fingerprint, out, packages, workers, cache_dir,
-                  progress, say, started, lines)
+                  progress, say, started, lines, metas)
 
 
 def _incremental_plan(state: dict, todo) -> dict | None:
@@ -534,8 +548,10 @@ def _incremental_plan(state: dict, todo) -> dict | None:
 
 
 def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, packages, workers, cache_dir,
-           progress, say, started, lines) -> BuildResult:
+           progress, say, started, lines, metas=None) -> BuildResult:
     import sqlite3
+
+    from . import originals
 
     from tqdm import tqdm
 
@@ -575,7 +591,7 @@ def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, 
             if key in old:
                 continue
             reuse_from = str(Path(packages) / by_key[key]) if key in by_key else None
-            jobs.append((str(f), sha, cache, str(tree.parts) if tree else None, reuse_from))
+            jobs.append((str(f), sha, cache, str(tree.parts) if tree else None, reuse_from, (metas or {}).get(str(f))))
         kept = [old[key] for _, _, key in todo if key in old]
         kept_ids = {e["built"][0] for e in kept}
         kept_folders = {e["folder"] for e in kept}
@@ -613,7 +629,7 @@ def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, 
                 if pub.report_id in taken:  # rare: publish again under a free id, written here
                     rid = next_free_id(pub.report_id, taken)
                     say(f"{pub.built.source_file}: report_id {pub.report_id} is taken by another file; using {rid}")
-                    pub, renamed = publish_file(res.path, rid), True
+                    pub, renamed = publish_file(res.path, rid, (metas or {}).get(res.path)), True
                 folder = tree.unique_folder(pub.folder, f"report-{res.sha256[:12]}") if tree else pub.folder
                 renamed = renamed or folder != pub.folder
                 if tree:
@@ -625,6 +641,10 @@ def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, 
                 taken.add(pub.report_id)
                 if db:
                     db.add(pub.sql, pub.search)
+                    # The original file(s), checked against the sha256 the report was built from.
+                    parts = [(r[2], r[3]) for r in pub.sql.get("source_parts", [])]
+                    for msg in originals.store(db.conn, res.path, pub.report_id, res.sha256, parts):
+                        say(msg)
                 ranges = tree.append_corpus(pub.csv) if tree else {}
             except (OSError, sqlite3.Error) as exc:
                 raise writing(out if db else packages, exc) from exc
@@ -645,6 +665,7 @@ def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, 
         try:
             if db:
                 db.add({"build_errors": sql_rows(err_table, err_rows)}, [])
+                originals.prune(db.conn)
                 db.close()
             if tree:
                 tree.close(dumps(corpus_descriptor(built)), {"build_errors": csv_rows(err_table, err_rows)})

@@ -239,6 +239,9 @@ class Finding:
     actual: str | None
     line: int | None
     lines: list[int] = field(default_factory=list)
+    # actual − expected when both are figures (in their unit: 万元, 分, 件, %…), else None;
+    # findings of one severity are ranked by its size.
+    difference: Decimal | None = None
 
 
 @dataclass
@@ -317,6 +320,10 @@ class Report:
     source_text: str = ""
     line_pages: list[int | None] = field(default_factory=list)
     parts: list[SourcePart] = field(default_factory=list)
+    # Where the report was published (from the build's optional sources.csv; never parsed).
+    source_url: str | None = None
+    publisher: str | None = None
+    published_date: str | None = None  # ISO date
 
     @property
     def overall(self) -> Evaluation | None:

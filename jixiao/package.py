@@ -87,6 +87,15 @@ def resource(t: Table) -> dict[str, Any]:
     }
 
 
+def source_entry(r) -> dict[str, Any]:
+    """A report's entry in ``sources``: its file, and where it was published when sources.csv says."""
+    entry = {"title": r.source_file, "path": r.source_file, "sha256": r.source_sha256, "report_id": r.report_id}
+    for key, name in (("source_url", "url"), ("publisher", "publisher"), ("published_date", "published")):
+        if getattr(r, key, None):
+            entry[name] = getattr(r, key)
+    return entry
+
+
 def descriptor(name: str, title: str, description: str, reports: list[Report], tables: list[Table]) -> dict:
     return {
         "name": name,
@@ -95,10 +104,7 @@ def descriptor(name: str, title: str, description: str, reports: list[Report], t
         "version": version(),
         "created": created([r.fiscal_year for r in reports]),
         "licenses": [LICENSE],
-        "sources": [
-            {"title": r.source_file, "path": r.source_file, "sha256": r.source_sha256, "report_id": r.report_id}
-            for r in reports
-        ],
+        "sources": [source_entry(r) for r in reports],
         "keywords": ["绩效自评", "部门整体支出", "performance evaluation", "China", "budget"],
         "resources": [resource(t) for t in tables],
     }

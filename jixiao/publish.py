@@ -31,6 +31,9 @@ class Built:
     fiscal_year: int | None
     warnings: int
     unparsed: int
+    source_url: str | None = None  # from sources.csv (the corpus package's sources)
+    publisher: str | None = None
+    published_date: str | None = None
 
 
 @dataclass
@@ -87,7 +90,8 @@ def publish(report: Report) -> Published:
     name = package_name(report)
     rows = report_rows(report, name)
     built = Built(report.report_id, report.source_file, report.source_sha256, report.fiscal_year,
-                  len(report.warnings), len(report.unparsed))
+                  len(report.warnings), len(report.unparsed), report.source_url, report.publisher,
+                  report.published_date)
     return Published(
         built=built,
         folder=folder_name(report),

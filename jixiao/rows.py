@@ -74,6 +74,9 @@ def reports_rows(r: Report, findings_count: int, package_name: str | None) -> li
         **number_cols("total_score", r.total_score),
         **number_cols("stated_score", r.stated_score),
         "stated_score_line": r.stated_score.line,
+        "stated_score_by": checks.stated_score_by(r),
+        **number_cols("third_party_score", (tps := checks.third_party_score(r))),
+        "third_party_score_line": tps.line if tps is not None else None,
         "disclosure_score": score, "disclosure_missing": list(missing),
         "sections_count": len(r.sections),
         "indicators_count": sum(len(e.indicators) for e in r.evaluations),
@@ -82,6 +85,7 @@ def reports_rows(r: Report, findings_count: int, package_name: str | None) -> li
         "line_counts": dict(sorted(r.line_counts.items())), "artefacts": dict(sorted(r.artefacts.items())),
         "package_name": package_name,
         "line": min(r.identity_lines.values()) if r.identity_lines else None,
+        "source_url": r.source_url, "publisher": r.publisher, "published_date": r.published_date,
     }]
 
 
@@ -165,12 +169,14 @@ def indicators_rows(r: Report) -> list[dict]:
     rows = []
     for ev in r.evaluations:
         for ind in ev.indicators:
-            target = indicators.measure(ind.target.text)
-            actual = indicators.measure(ind.actual.text)
-            ratio, met = indicators.compare(target, actual)
+            v = indicators.verdict(ind, ev.kind)
+            target, actual, ratio = v.target, v.actual, v.ratio
+            (l1, l1w), (l2, l2w) = indicators.split_group(ind.level1), indicators.split_group(ind.level2)
             rows.append({
                 "evaluation_id": evaluation_id(r, ev), "report_id": r.report_id, "seq": ind.seq,
-                "level1": ind.level1, "level2": ind.level2, "level3": ind.level3,
+                "level1": l1, "level2": l2, "level3": ind.level3,
+                "level1_text": ind.level1 or None, "level1_weight": l1w,
+                "level2_text": ind.level2 or None, "level2_weight": l2w,
                 "target": text(ind.target), "actual": text(ind.actual),
                 **number_cols("weight", ind.weight), **number_cols("score", ind.score),
                 "note": ind.note or None, "standard": ind.standard or None, "extra": dict(ind.extra),
@@ -178,7 +184,8 @@ def indicators_rows(r: Report) -> list[dict]:
                 "target_op": target.op, "target_value": target.value, "target_unit": target.unit,
                 "actual_value": actual.value, "actual_unit": actual.unit,
                 "completion_ratio": None if ratio is None else ratio.quantize(RATIO_PLACES),
-                "target_met": met, "topic": indicators.topic(ind), "line": ind.line,
+                "target_met": v.met, "verdict": v.verdict, "verdict_reason": v.reason, "lost_points": v.lost_points,
+                "topic": indicators.topic(ind), "line": ind.line,
             })
     return rows
 
@@ -186,7 +193,7 @@ def indicators_rows(r: Report) -> list[dict]:
 def findings_rows(r: Report) -> list[dict]:
     return [{
         "report_id": r.report_id, "seq": i, "rule": f.rule, "severity": f.severity, "message": f.message,
-        "expected": f.expected, "actual": f.actual, "lines": list(f.lines), "line": f.line,
+        "expected": f.expected, "actual": f.actual, "difference": f.difference, "lines": list(f.lines), "line": f.line,
     } for i, f in enumerate(checks.run_checks(r), 1)]
 
 

@@ -46,6 +46,9 @@ class Field:
     phase: str | None = None  # fiscal phase of a money figure: 上年决算 / 年初预算 / 全年预算 / 执行 / 决算
     index: bool = False  # an SQLite index (facets and join columns)
     facet: bool = False  # a useful Datasette facet (implies an index)
+    # "table.column" this field copies (same meaning, same label; plugins/zh_labels.py, tests/test_labels.py).
+    # Fields of several tables with the same name and zh title are one meaning; a zh title names one meaning.
+    same_as: str | None = None
 
     @property
     def is_money(self) -> bool:
@@ -175,9 +178,18 @@ TABLES: tuple[Table, ...] = (
                   "Format the report was read from: tika-text, docx, doc, pdf, pdf-scan (OCR), html, xlsx, xls, "
                   "image (OCR) or bundle (several files of one report; see source_parts).", facet=True),
             Field("encoding", "string", "文本编码", "Text encoding of the source file."),
-            *number("total_score", "自评总分", "Total score of the 自评表 (overall self-evaluation table).", "分", 0),
-            *number("stated_score", "正文所述得分", "Score the narrative states.", "分", 0),
+            *number("total_score", "自评总分", "Total score of the 自评表 (overall self-evaluation table): the unit's "
+                    "own score.", "分", 0),
+            *number("stated_score", "正文所述得分", "Score the narrative states; given by stated_score_by.", "分", 0),
             Field("stated_score_line", "integer", "正文所述得分行号", "Source line of the stated score.", minimum=1),
+            Field("stated_score_by", "string", "正文所述得分的评分方",
+                  "Who gave the score the narrative states: 第三方 in a third-party report (the evaluator wrote the "
+                  "narrative), else 单位自评. Compare stated_score with third_party_score or total_score accordingly.",
+                  facet=True),
+            *number("third_party_score", "第三方评价得分",
+                    "Score a third-party evaluator gave (合计 of its 评价指标表); null when no third party scored.", "分", 0),
+            Field("third_party_score_line", "integer", "第三方评价得分行号", "Source line of the third party's score.",
+                  minimum=1),
             Field("disclosure_score", "integer", "公开完整度", "Disclosure completeness score, 0-100.", unit="分",
                   minimum=0),
             Field("disclosure_missing", "array", "缺失的公开内容", "Parts of a complete report that are missing."),
@@ -191,6 +203,11 @@ TABLES: tuple[Table, ...] = (
             Field("artefacts", "object", "排版残留", "Known artefacts skipped, e.g. [bookmark: _Toc…], by kind."),
             Field("package_name", "string", "数据包名称", "Name of this report's Frictionless data package."),
             line("First line that identifies the unit (null when the unit came from the file name)."),
+            Field("source_url", "string", "发布网址",
+                  "Web address the report was published at (from the build's optional sources.csv)."),
+            Field("publisher", "string", "发布机构", "Who published the report (from sources.csv)."),
+            Field("published_date", "string", "发布日期",
+                  "Date the report was published, YYYY-MM-DD as printed in sources.csv.", index=True),
         ),
         ("report_id",), label_column="unit_name",
     ),
@@ -310,7 +327,7 @@ TABLES: tuple[Table, ...] = (
             EVALUATION_ID,
             report_id(),
             seq("Order within the funds block, from 1."),
-            Field("label", "string", "项目", "Row label as printed."),
+            Field("label", "string", "项目（原文）", "Row label as printed."),
             Field("key", "string", "项目代码", "total | current_appropriation | carryover | other.", facet=True),
             *money("initial_budget", "年初预算数", "Initial budget.", "年初预算"),
             *money("full_year_budget", "全年预算数", "Full-year budget.", "全年预算"),
@@ -332,7 +349,7 @@ TABLES: tuple[Table, ...] = (
             report_id(),
             seq("Order within the block, from 1."),
             Field("key", "string", "项目代码", "general_public_budget | basic_expenditure | …", facet=True),
-            Field("label", "string", "项目", "Label as printed."),
+            Field("label", "string", "项目（原文）", "Label as printed."),
             *money("amount", "金额", "Amount.", "执行"),
             Field("money_unit", "string", "原文金额单位", "Money unit the report printed.", facet=True),
             line(),
@@ -347,9 +364,17 @@ TABLES: tuple[Table, ...] = (
             EVALUATION_ID,
             report_id(),
             seq("Order within the evaluation table, from 1."),
-            Field("level1", "string", "一级指标", "Level-1 indicator (产出指标 / 效益指标 …).", facet=True),
-            Field("level2", "string", "二级指标", "Level-2 indicator (数量指标 / 质量指标 …).", facet=True),
+            Field("level1", "string", "一级指标", "Level-1 indicator without its points (产出指标 / 效益指标 …).",
+                  zh_description="一级指标（去掉“(50分)”一类的分值后缀，便于跨表归类；原文见 level1_text）", facet=True),
+            Field("level2", "string", "二级指标", "Level-2 indicator without its points (数量指标 / 质量指标 …).",
+                  zh_description="二级指标（去掉“（6分）”一类的分值后缀；原文见 level2_text）", facet=True),
             Field("level3", "string", "三级指标", "Level-3 indicator (the measure itself)."),
+            Field("level1_text", "string", "一级指标（原文）", "Level-1 indicator exactly as printed, e.g. 产出指标(50分)."),
+            Field("level1_weight", "number", "一级指标分值", "Points printed with the level-1 indicator (产出指标(50分) → 50).",
+                  unit="分"),
+            Field("level2_text", "string", "二级指标（原文）", "Level-2 indicator exactly as printed, e.g. 目标设定（6分）."),
+            Field("level2_weight", "number", "二级指标分值", "Points printed with the level-2 indicator (目标设定（6分） → 6).",
+                  unit="分"),
             Field("target", "string", "年度指标值", "Target as printed."),
             Field("actual", "string", "实际完成值", "Actual as printed."),
             *number("weight", "分值", "Points allotted.", "分", 0),
@@ -364,8 +389,19 @@ TABLES: tuple[Table, ...] = (
             Field("actual_value", "number", "完成数值", "Number in the actual."),
             Field("actual_unit", "string", "完成单位", "Unit of the actual.", facet=True),
             Field("completion_ratio", "number", "完成比", "actual_value / target_value (1 = on target), 4 decimals."),
-            Field("target_met", "boolean", "是否达标", "Whether the actual meets the target's comparison.",
-                  facet=True),
+            Field("target_met", "boolean", "是否达标", "Whether the actual meets the target's comparison "
+                  "(1 = 达成, 0 = 未达成, empty = 无法判断; see verdict).", facet=True),
+            Field("verdict", "string", "达标判断",
+                  "达成 (met) | 未达成 (not met) | 无法判断 (cannot judge): the actual against the target, in the "
+                  "target's direction (≤ for 不超过/以内/控制在, for names saying 投诉/差错/事故 and for 成本 caps).",
+                  zh_description="达成 / 未达成 / 无法判断：按目标的方向比较实际完成值与年度指标值"
+                                 "（不超过、以内、控制在、投诉率、成本上限等越低越好）；文字目标按措辞判断",
+                  enum=("达成", "未达成", "无法判断"), facet=True),
+            Field("verdict_reason", "string", "判断依据",
+                  "Why the verdict, in Chinese: the comparison made, or why it cannot be judged "
+                  "(目标为文字、实际值缺失、单位不一致 …)."),
+            Field("lost_points", "boolean", "是否失分", "True when the score is below the points allotted (得分 < 分值); "
+                  "empty when either is missing. Independent of verdict.", facet=True),
             Field("topic", "string", "主题", "Topic key of the indicator, for comparisons across reports.",
                   facet=True),
             line(),
@@ -385,6 +421,9 @@ TABLES: tuple[Table, ...] = (
             Field("message", "string", "说明", "What was found, in Chinese."),
             Field("expected", "string", "应为", "Expected value."),
             Field("actual", "string", "实为", "Value in the report."),
+            Field("difference", "number", "差额",
+                  "actual minus expected when both are figures, in their unit (万元, 分, 件, %); null otherwise. "
+                  "Findings of one severity are numbered (seq) largest difference first."),
             Field("lines", "array", "相关行", "All source lines involved."),
             line("Main source line of the finding."),
         ),
@@ -426,7 +465,7 @@ TABLES: tuple[Table, ...] = (
             Field("kind", "string", "表格类型", "basic_data | evaluation | third_party | detail | three_public | generic.",
                   facet=True),
             Field("caption", "string", "表格标题", "附件 / title paragraphs before the table."),
-            Field("rows_count", "integer", "行数", "Number of rows.", minimum=0),
+            Field("rows_count", "integer", "表格行数", "Number of rows.", minimum=0),
             Field("columns_count", "integer", "列数", "Largest number of cells in a row.", minimum=0),
             Field("money_unit", "string", "原文金额单位", "Money unit the table prints.", facet=True),
             Field("line_start", "integer", "起始行", "First source line.", minimum=1),
@@ -448,7 +487,8 @@ TABLES: tuple[Table, ...] = (
                   required=True),
             Field("row", "integer", "行", "Row within the table, from 1.", required=True, minimum=1),
             Field("col", "integer", "列", "Column within the row, from 1.", required=True, minimum=1),
-            Field("table_kind", "string", "表格类型", "Recognised kind of the table.", facet=True),
+            Field("table_kind", "string", "表格类型", "Recognised kind of the table.", facet=True,
+                  same_as="source_tables.kind"),
             Field("text", "string", "单元格内容", "Cell text (padding removed)."),
             Field("page", "integer", "页码", "Page of the cell in a paged source (PDF); else null.", minimum=1),
             line(),
@@ -493,7 +533,7 @@ TABLES: tuple[Table, ...] = (
         "the other tables refers to it.",
         (
             report_id(),
-            Field("lines_count", "integer", "行数", "Number of lines.", minimum=0),
+            Field("lines_count", "integer", "文本行数", "Number of lines.", minimum=0),
             Field("text", "string", "文本", "The canonical text."),
         ),
         ("report_id",), (REPORT_FK,),

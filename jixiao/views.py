@@ -24,7 +24,23 @@ rows for each report: O(N²).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 SUMMARY = "report_summary"
+
+# Which table a comparison takes a report's 三公经费 from (the rule of the data dictionary,
+# /dictionary#comparison-rules): the 基础数据表 when it prints 三公 figures, else the report's own
+# 三公经费 table. Total and parts always come from that one table; figures of two tables are never
+# mixed. The subquery gives the rowid of a 三公 row of the chosen table (its ``source`` is the
+# choice); ``{report}`` is the report_id expression. Reads the (report_id, key, seq) index.
+THREE_PUBLIC_KEYS = ("three_public_total", "overseas", "vehicles", "vehicle_purchase", "vehicle_operation",
+                     "reception")
+THREE_PUBLIC_SOURCE = (
+    "select rowid from expense_controls x where x.report_id = {report} and x.key in ("
+    + ", ".join(f"'{k}'" for k in THREE_PUBLIC_KEYS) + ") "
+    "and coalesce(x.prev_final, x.budget, x.final) is not null "
+    "order by x.source = 'basic_data' desc, x.seq limit 1")
+SOURCE_TABLE_NAMES = {"basic_data": "基础数据表", "three_public_table": "三公经费表"}
 
 # The SELECT (no ORDER BY) shared by the view and the materialised table.
 REPORT_SUMMARY_SELECT = """
@@ -35,10 +51,12 @@ select
   round(tp.final - tp.prev_final, 4) as three_public_change,
   case when tp.prev_final > 0 then round(100.0 * (tp.final - tp.prev_final) / tp.prev_final, 2) end
     as three_public_change_pct,
+  tp_source.source as three_public_source, tp.line as three_public_line, ft.line as funds_line,
   s.authorized as staff_authorized, s.actual as staff_actual, s.control_rate as staff_control_rate,
-  r.total_score, r.stated_score,
-  case when r.total_score is not null and r.stated_score is not null
-    then round(r.stated_score - r.total_score, 2) end as score_gap,
+  s.line as staff_line,
+  r.total_score, r.stated_score, r.stated_score_by, r.third_party_score,
+  round(r.stated_score - case when r.stated_score_by = '第三方' then r.third_party_score else r.total_score end, 2)
+    as score_gap,
   r.disclosure_score,
   (select count(*) from findings f where f.report_id = r.report_id) as findings,
   (select count(*) from findings f where f.report_id = r.report_id and f.severity = '错误') as findings_error,
@@ -48,11 +66,14 @@ select
 from reports r
 left join evaluations e on e.evaluation_id = (
   select evaluation_id from evaluations where report_id = r.report_id and kind = 'overall' order by seq limit 1)
+left join funds ft on ft.rowid = (
+  select rowid from funds where evaluation_id = e.evaluation_id order by key = 'total' desc, seq limit 1)
+left join expense_controls tp_source on tp_source.rowid = ({THREE_PUBLIC_SOURCE})
 left join expense_controls tp on tp.rowid = (
   select rowid from expense_controls where report_id = r.report_id and key = 'three_public_total'
-  order by source = 'basic_data' desc, seq limit 1)
+  and source = tp_source.source order by seq limit 1)
 left join staffing s on s.report_id = r.report_id
-"""
+""".replace("{THREE_PUBLIC_SOURCE}", THREE_PUBLIC_SOURCE.format(report="r.report_id"))
 
 TOPICS = "indicator_topics"
 INDICATOR_TOPICS_SELECT = """
@@ -69,6 +90,83 @@ VIEWS = {
     # topic choices of /compare and the default topic of the indicator_across_units query).
     TOPICS: INDICATOR_TOPICS_SELECT.rstrip() + "\norder by reports desc, indicators desc, topic\n",
 }
+
+# ---- what each column means (its Chinese label): see jixiao/labels.py and tests/test_labels.py.
+# A column of a view or stored query holds a schema field ("table.column", label from
+# jixiao/schema.py), a column of a view ("view.column") or one of these derived meanings, declared
+# once here. A label names one meaning: a derived label is never a schema field's label.
+
+
+@dataclass(frozen=True)
+class Derived:
+    zh: str  # Chinese label
+    en: str  # English description
+    unit: str | None = None
+
+
+DERIVED = {
+    # report_summary
+    "three_public_prev_final": Derived("三公经费上年决算数", "三公 total, final accounts of the previous year.", "万元"),
+    "three_public_budget": Derived("三公经费本年预算数", "三公 total, budget of the year.", "万元"),
+    "three_public_final": Derived("三公经费本年决算数", "三公 total, final accounts of the year.", "万元"),
+    "three_public_change": Derived("三公经费增减", "三公 total: final of the year minus final of the previous year.",
+                                   "万元"),
+    "three_public_change_pct": Derived("三公经费增减率（%）", "three_public_change / three_public_prev_final.", "%"),
+    "three_public_source": Derived("三公经费来源表", "Table the 三公 figures are read from (expense_controls.source)."),
+    "three_public_line": Derived("三公经费原文行号", "Source line of the 三公 total row."),
+    "funds_line": Derived("资金情况原文行号", "Source line of the funds total row of the overall evaluation table."),
+    "staff_line": Derived("人员编制原文行号", "Source line of the staffing row."),
+    "score_gap": Derived("正文得分与同一评分方得分之差",
+                         "stated_score minus the score of the same scorer: third_party_score when stated_score_by is "
+                         "第三方, else total_score (the unit's own); null when either is missing.", "分"),
+    "findings_error": Derived("错误数", "Number of findings of severity 错误.", "件"),
+    "findings_doubt": Derived("疑点数", "Number of findings of severity 疑点.", "件"),
+    "project_tables": Derived("项目自评表数", "Number of project evaluation tables (项目支出绩效自评表)."),
+    # indicator_topics
+    "topic_reports": Derived("含该主题的报告数", "Number of reports with an indicator of the topic."),
+    "topic_indicators": Derived("该主题指标数", "Number of indicators of the topic."),
+    # stored queries (datasette.yml)
+    "snippet": Derived("摘要", "Text around the hits, hits in 【】."),
+    "relevance": Derived("相关度", "Search relevance: -bm25, 0 or more, higher is more relevant."),
+    "section": Derived("所在章节", "Top-level section (一、…) the hit is in."),
+    "category": Derived("三公经费项目", "三公 total or one of its four parts."),
+    "change": Derived("增减", "Final of the year minus final of the previous year.", "万元"),
+    "change_pct": Derived("增减率（%）", "change / final of the previous year, in percent.", "%"),
+    "rank": Derived("排名", "Rank in the order of the query (ties share a rank)."),
+    "indicators_shown": Derived("有效指标数", "Indicators of the report that are not empty rows."),
+    "indicators_judged": Derived("可判定指标数", "Indicators whose actual could be compared with the target."),
+    "indicators_met": Derived("达标指标数", "Indicators that met their target."),
+    "met_pct": Derived("达标率（%）", "indicators_met / indicators_judged, in percent.", "%"),
+    "avg_completion": Derived("平均完成比", "Mean completion_ratio of the report's indicators."),
+    # source_files (jixiao/originals.py)
+    "file_size": Derived("文件大小（字节）", "Size of the file in bytes."),
+    "media_type": Derived("文件类型", "Media (MIME) type of the file."),
+    "file_content": Derived("文件内容", "The file's bytes."),
+}
+
+# The columns of the views (and other tables outside jixiao/schema.py): a plain column is the field
+# of that name of the first table in columns_from; columns lists the others. Stored queries declare
+# theirs the same way in datasette.yml.
+VIEW_COLUMNS = {
+    SUMMARY: {
+        "columns_from": ["reports", "evaluations"],
+        "columns": {
+            **{c: c for c in ("three_public_prev_final", "three_public_budget", "three_public_final",
+                              "three_public_change", "three_public_change_pct", "three_public_source",
+                              "three_public_line", "funds_line", "staff_line", "score_gap",
+                              "findings_error", "findings_doubt", "project_tables")},
+            "staff_authorized": "staffing.authorized", "staff_actual": "staffing.actual",
+            "staff_control_rate": "staffing.control_rate", "findings": "reports.findings_count",
+        },
+    },
+    TOPICS: {"columns_from": ["indicators"], "columns": {"reports": "topic_reports", "indicators": "topic_indicators"}},
+    "source_files": {
+        "columns_from": ["source_parts"],
+        "columns": {"file_name": "source_parts.source_file", "sha256": "source_parts.source_sha256",
+                    "size": "file_size", "media_type": "media_type", "content": "file_content"},
+    },
+}
+VIEW_TITLES = {SUMMARY: "报告要点", TOPICS: "指标主题", "source_files": "原始文件"}
 
 # Types of the summary's computed columns (the others take the type of the column they copy).
 _COMPUTED_TYPES = {
@@ -102,7 +200,7 @@ def materialise(db) -> int:
     cur = conn.execute(f"select * from ({REPORT_SUMMARY_SELECT}) limit 0")
     columns = [d[0] for d in cur.description]
     types = {}
-    for table in ("reports", "evaluations", "expense_controls", "staffing"):
+    for table in ("reports", "evaluations", "expense_controls", "staffing", "funds"):
         for _, name, decl, *_ in conn.execute(f"pragma table_info([{table}])"):
             types[(table, name)] = decl
     copied = {  # output column → (table, column) it copies
@@ -113,6 +211,8 @@ def materialise(db) -> int:
         "three_public_final": ("expense_controls", "final"),
         "staff_authorized": ("staffing", "authorized"), "staff_actual": ("staffing", "actual"),
         "staff_control_rate": ("staffing", "control_rate"),
+        "three_public_source": ("expense_controls", "source"), "three_public_line": ("expense_controls", "line"),
+        "funds_line": ("funds", "line"), "staff_line": ("staffing", "line"),
     }
     decl = []
     for c in columns:

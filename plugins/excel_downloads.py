@@ -73,7 +73,7 @@ async def render_xlsx(datasette, request, columns, rows, table, query_name, data
         rows = await all_table_rows(datasette, request, rows, data)
     label = datasette.get_jinja_environment(request).globals.get("zh_column", lambda t, c: c)
     name = table or query_name or database
-    body = workbook_bytes(name, columns, rows, [label(table, c) for c in columns])
+    body = workbook_bytes(name, columns, rows, [label(table or query_name, c) for c in columns])
     filename = urllib.parse.quote(f"{name}.xlsx")
     return {
         "body": body,

@@ -86,7 +86,8 @@ async def robots(datasette):
 
 async def _reports(datasette):
     return [dict(r) for r in (await datasette.get_database(DB).execute(
-        "select report_id, unit_name, fiscal_year, title, city, county, report_kind, total_score "
+        "select report_id, unit_name, fiscal_year, title, city, county, report_kind, total_score, "
+        "source_url, publisher, published_date "
         "from reports order by fiscal_year desc, unit_name")).rows]
 
 
@@ -118,9 +119,17 @@ async def feed(datasette, request):
         summary = f"{place} {r['unit_name']} {r['fiscal_year']} 年度{r['report_kind'] or ''}"
         if r["total_score"] is not None:
             summary += f"，自评总分 {r['total_score']:g}"
+        # From sources.csv: where and when the report was published (rel="via": the original).
+        extra = ""
+        if r.get("source_url"):
+            extra += f'<link rel="via" href="{escape(r["source_url"])}"/>'
+        if (r.get("published_date") or "")[:10].replace("-", "").isdigit() and len(r["published_date"]) == 10:
+            extra += f"<published>{escape(r['published_date'])}T00:00:00Z</published>"
+        if r.get("publisher"):
+            extra += f"<author><name>{escape(r['publisher'])}</name></author>"
         entries.append(
             f"<entry><title>{escape(r['title'] or r['report_id'])}</title>"
-            f'<link href="{escape(url)}"/><id>{escape(url)}</id><updated>{stamp}</updated>'
+            f'<link href="{escape(url)}"/>{extra}<id>{escape(url)}</id><updated>{stamp}</updated>'
             f"<summary>{escape(summary)}</summary></entry>"
         )
     self_url = _abs(datasette, request, "/feed.atom")

@@ -17,6 +17,7 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 
 from jixiao import schema
+from jixiao.views import SOURCE_TABLE_NAMES
 
 DB = schema.DATABASE
 # The JSON in a <script> block must not hold "<" (no "</script", no "<!--"), ">" or "&".
@@ -59,6 +60,78 @@ def table_grid(cells):
     return [[grid[r].get(col, "") for col in range(1, width + 1)] for r in sorted(grid)]
 
 
+def _bare(text):
+    """A cell's text as compared with a source line: no TABs, spaces or full-width spaces."""
+    return "".join(str(text or "").split()).replace("\u3000", "")
+
+
+def cell_line(lines, start, text, end=None, window=40):
+    """The line (1-based) of the cell printing ``text`` in the row that starts at line ``start``.
+
+    Rows keep the line they start on; each cell of a Tika-layout table is its own line below it.
+    The figure links to the cell itself when it is found within the row (up to the blank line
+    that ends it, at most ``window`` lines on), else to the row's first line.
+    """
+    if not start:
+        return None
+    return find_cell(lines, start, text, end, window) or start
+
+
+def find_cell(lines, start, text, end=None, window=40, row_start=None):
+    """The first line from ``start`` that prints ``text`` before the row (begun at ``row_start``)
+    ends; None when there is none."""
+    want = _bare(text)
+    if not start or not want:
+        return None
+    row_start = row_start or start
+    last = min(len(lines), end or start + window)
+    for n in range(start, last + 1):
+        raw = lines[n - 1]
+        if n > row_start and not raw.rstrip("\r"):
+            return None  # the row ended (an empty cell is a line holding a TAB; a row ends on an empty line)
+        if _bare(raw) == want:
+            return n
+    return None
+
+
+def cells_in_order(lines, row_start, texts):
+    """The lines of a row's cells printing ``texts`` (left to right; None: an empty cell): each is
+    searched after the previous one found, so equal figures in one row lead to their own cells.
+    A figure not found links to the row's first line."""
+    out, after = [], row_start
+    for text in texts:
+        found = find_cell(lines, after if after == row_start else after + 1, text, row_start=row_start) \
+            if row_start and text else None
+        if found is None and row_start and text and after != row_start:  # columns printed in another order
+            found = find_cell(lines, row_start, text)
+        after = found or after
+        out.append(found or row_start)
+    return out
+
+
+def score_line(lines, start, end, text):
+    """The line of an evaluation table's 总分 cell: the last 总分 label in the table, then its figure."""
+    if not start:
+        return None
+    end = min(len(lines), end or start)
+    want = _bare(text)
+    # The total is printed last in its table (after 总分 / 合计): the last cell printing it.
+    last = next((n for n in range(end, start - 1, -1) if want and _bare(lines[n - 1]) == want), None)
+    if last is not None:
+        return last
+    label = next((n for n in range(end, start - 1, -1) if "总分" in lines[n - 1]), None)
+    if label is None:
+        return start
+    for n in range(label, min(len(lines), label + 12) + 1):
+        if _bare(lines[n - 1]) == _bare(text) and _bare(text):
+            return n
+    return label
+
+
+def source_table_name(source):
+    return SOURCE_TABLE_NAMES.get(source, source or "")
+
+
 def report_url(datasette, report_id):
     return datasette.urls.path("/report/" + urllib.parse.quote(report_id, safe=""))
 
@@ -90,23 +163,55 @@ async def report_page(datasette, request):
     for t in tables:
         t["grid"] = table_grid([c for c in cells if c["table_seq"] == t["table_seq"]])
     three_public = await fetch(db, """
-        select item, key, parent_item, prev_final, budget, final,
+        select item, key, parent_item, source, prev_final, budget, final,
+               prev_final_text, budget_text, final_text,
                round(final - prev_final, 4) as change,
                case when prev_final > 0 then round(100.0 * (final - prev_final) / prev_final, 2) end as change_pct,
                line
         from expense_controls where report_id = :id and item_group = 'three_public' order by seq""", p)
     evaluations = await fetch(db, "select * from evaluations where report_id = :id order by seq", p)
+    text = (await fetch(db, "select text from source_texts where report_id = :id", p) or [{"text": ""}])[0]["text"]
+    lines = (text or "").split("\n")
+    # Each figure's own line: the cell that prints it (see cell_line), so a link shows that figure.
+    funds_rows = await fetch(db, "select evaluation_id, key, seq, line from funds where report_id = :id "
+                                 "order by evaluation_id, key = 'total' desc, seq", p)
+    funds_line = {}
+    for f in funds_rows:
+        funds_line.setdefault(f["evaluation_id"], f["line"])
+    for e in evaluations:
+        row = funds_line.get(e["evaluation_id"])
+        keys = ("initial_budget", "full_year_budget", "executed", "execution_rate")
+        e["lines"] = dict(zip(keys, cells_in_order(lines, row, [e.get(f"{k}_text") for k in keys])))
+        e["lines"]["total_score"] = score_line(lines, e["line_start"], e["line_end"], e.get("total_score_text"))
+        e["lines"]["table"] = e["line_start"]
+    for r in three_public:
+        keys = ("prev_final", "budget", "final")
+        r["lines"] = dict(zip(keys, cells_in_order(lines, r["line"], [r[f"{k}_text"] for k in keys])))
+    # Figures of two source tables are never merged: one table (and chart) per source table; the
+    # one comparisons use (report_summary.three_public_source, the rule of /dictionary) comes first.
+    chosen = summary.get("three_public_source")
+    three_public_tables = []
+    for source in sorted(dict.fromkeys(r["source"] for r in three_public), key=lambda x: (x != chosen, x or "")):
+        three_public_tables.append({"source": source, "name": source_table_name(source), "chosen": source == chosen,
+                                    "rows": [r for r in three_public if r["source"] == source]})
     findings = await fetch(db, "select * from findings where report_id = :id order by seq", p)
     staffing = (await fetch(db, "select * from staffing where report_id = :id", p) or [None])[0]
     others = await fetch(db, "select report_id, fiscal_year from reports where unit_name = :u and report_id != :id "
                              "order by fiscal_year", {"u": report["unit_name"], "id": report_id})
     for o in others:
         o["url"] = report_url(datasette, o["report_id"])
+    staff_rows = {r["key"]: r["line"] for r in await fetch(
+        db, "select key, line from expense_controls where report_id = :id and key in ('authorized', 'actual_staff') "
+            "and source = 'basic_data' order by seq desc", p)}
+    figure_lines = figure_lines_of(summary, report, staffing, evaluations, three_public, chosen, lines, staff_rows)
     chart = None
-    if three_public:
-        parts = [r for r in three_public if r["key"] != "three_public_total"][:8]
+    chart_rows = next((t["rows"] for t in three_public_tables if t["chosen"]),
+                      three_public_tables[0]["rows"] if three_public_tables else [])
+    if chart_rows:
+        parts = [r for r in chart_rows if r["key"] != "three_public_total"][:8]
         chart = {
-            "title": {"text": "三公经费：上年决算与本年决算（万元）", "left": "center", "textStyle": {"fontSize": 14}},
+            "title": {"text": f"三公经费（{source_table_name(chart_rows[0]['source'])}）：上年决算与本年决算（万元）",
+                      "left": "center", "textStyle": {"fontSize": 14}},
             "tooltip": {"trigger": "axis"}, "legend": {"top": 24},
             "grid": {"top": 64, "left": 16, "right": 24, "bottom": 8, "containLabel": True},
             "xAxis": {"type": "category", "data": [r["item"] for r in parts],
@@ -118,6 +223,9 @@ async def report_page(datasette, request):
     quoted = urllib.parse.quote(report_id, safe="")
     context = {
         "report": report, "summary": summary, "staffing": staffing, "three_public": three_public,
+        "three_public_tables": three_public_tables, "figure_lines": figure_lines,
+        "three_public_source_name": source_table_name(chosen) if chosen else "",
+        "originals": await originals_of(datasette, db, report),
         "evaluations": evaluations, "findings": findings, "tables": tables, "others": others,
         "narrative": narrative_html(sections, report_url(datasette, report_id) + "/source"),
         "sections": sections, "chart": chart, "source_url": report_url(datasette, report_id) + "/source",
@@ -129,6 +237,78 @@ async def report_page(datasette, request):
             {"report_id": report_id, "_shape": "array"}),
     }
     return Response.html(await datasette.render_template(["report.html"], context, request=request))
+
+
+def figure_lines_of(summary, report, staffing, evaluations, three_public, chosen, lines, staff_rows=None):
+    """The source line of every figure of the key figures block (None: no line known)."""
+    overall = next((e for e in evaluations if e["kind"] == "overall"), None)
+    ev = overall["lines"] if overall else {}
+    total = next((r for r in three_public if r["key"] == "three_public_total" and r["source"] == chosen), None)
+    staff = {}
+    if staffing:
+        # A staffing figure read from a 基础数据表 row has that row's line; in a staffing table the
+        # three cells follow one another in one row (equal figures: the next match after the last).
+        rows_at = staff_rows or {}
+        after = staffing["line"]
+        for k, row_key in (("authorized", "authorized"), ("actual", "actual_staff"), ("control_rate", None)):
+            text = staffing.get(f"{k}_text")
+            if not text:
+                continue
+            if row_key in rows_at:
+                staff[k] = cell_line(lines, rows_at[row_key], text)
+            else:
+                start = after if after == staffing["line"] else after + 1
+                found = find_cell(lines, start, text, row_start=staffing["line"])
+                after = found or after
+                staff[k] = found or staffing["line"]
+    out = {
+        "initial_budget": ev.get("initial_budget"), "full_year_budget": ev.get("full_year_budget"),
+        "executed": ev.get("executed"), "execution_rate": ev.get("execution_rate"),
+        "three_public_final": total["lines"]["final"] if total else summary.get("three_public_line"),
+        "three_public_prev_final": total["lines"]["prev_final"] if total else summary.get("three_public_line"),
+        "staff_authorized": staff.get("authorized"), "staff_actual": staff.get("actual"),
+        "staff_control_rate": staff.get("control_rate"),
+        "total_score": ev.get("total_score"), "stated_score": report.get("stated_score_line"),
+    }
+    return out
+
+
+async def originals_of(datasette, db, report):
+    """The original files of a report that the build stored (table source_files): name, size, URL."""
+    if "source_files" not in await db.table_names():
+        return []
+    rows = await fetch(db, "select part, file_name, sha256, size, media_type from source_files "
+                           "where report_id = :id order by part", {"id": report["report_id"]})
+    for r in rows:
+        r["url"] = original_url(datasette, report["report_id"], r["part"], r["file_name"])
+    return rows
+
+
+def original_url(datasette, report_id, part, file_name):
+    return datasette.urls.path("/report/" + urllib.parse.quote(report_id, safe="") + f"/original/{int(part)}/"
+                               + urllib.parse.quote(file_name, safe=""))
+
+
+async def original_file(datasette, request):
+    """One original file of a report, byte for byte as the build read it (sha256 checked there)."""
+    report_id = urllib.parse.unquote(request.url_vars["report_id"])
+    part = int(request.url_vars["part"])
+    db = datasette.get_database(DB)
+    if "source_files" not in await db.table_names():
+        return await not_found(datasette, request, "这个数据库没有保存原始文件")
+    found = await fetch(db, "select file_name, sha256, media_type, content from source_files "
+                            "where report_id = :id and part = :part", {"id": report_id, "part": part})
+    if not found:
+        return await not_found(datasette, request, f"报告 {report_id} 没有第 {part} 个原始文件")
+    f = found[0]
+    name = f["file_name"]
+    ascii_name = "".join(c if c.isascii() and c.isprintable() and c not in '"\\;' else "_" for c in name)
+    return Response(f["content"], content_type=f["media_type"] or "application/octet-stream", headers={
+        "content-disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''"
+                               + urllib.parse.quote(name, safe=""),
+        "etag": f'"{f["sha256"]}"', "x-content-sha256": f["sha256"],
+        "cache-control": "public, max-age=31536000, immutable",
+    })
 
 
 async def source_page(datasette, request):
@@ -188,6 +368,7 @@ def register_routes():
     return [
         (r"^/report/(?P<report_id>[^/]+)$", report_page),
         (r"^/report/(?P<report_id>[^/]+)/source$", source_page),
+        (r"^/report/(?P<report_id>[^/]+)/original/(?P<part>[0-9]{1,4})(?:/[^/]*)?$", original_file),
         (r"^/unit/(?P<unit>[^/]+)$", unit_page),
     ]
 

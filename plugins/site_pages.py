@@ -13,6 +13,7 @@ from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
 from jixiao import schema
+from jixiao.views import SOURCE_TABLE_NAMES
 
 DB = schema.DATABASE
 COMPARISONS = (  # (query, heading) in page order
@@ -23,6 +24,8 @@ COMPARISONS = (  # (query, heading) in page order
     ("indicator_across_units", "同一指标跨单位对比"),
     ("unit_over_years", "单位历年变化"),
 )
+# Columns naming the source table a figure was read from: shown by the table's Chinese name.
+SOURCE_COLUMNS = {"source": "来源表", "three_public_source": "三公经费来源表"}
 COMPARE_ROWS = 50  # rows of each comparison shown on /compare (the rest: the twins, paged by ?page=)
 UNIT_CHOICES = 300  # units listed in the /compare selects; beyond that, type a name (suggested)
 UNIT_SEPARATORS = re.compile("[,，、]")
@@ -192,6 +195,8 @@ def table_body(datasette, data, columns):
                 continue
             if c == "report_id":
                 inner = f'<a href="{escape(r.get("_url"))}">{escape(v)}</a>'
+            elif c in SOURCE_COLUMNS and v:
+                inner = f'<span class="source-table" data-source="{escape(v)}">{escape(SOURCE_TABLE_NAMES.get(v, v))}</span>'
             elif c in ("fiscal_year", "rank", "line"):
                 inner = escape(v)
             elif v is None or v == "":
@@ -324,6 +329,7 @@ async def compare(datasette, request):
         cfg = query_config(datasette, name)
         columns = [c for c in (data[0] if data else {}) if not c.startswith("_")]
         sections.append({
+            "headers": {c: SOURCE_COLUMNS[c] for c in columns if c in SOURCE_COLUMNS},
             "name": name, "heading": heading, "description": cfg.get("description", ""),
             "rows": data, "columns": columns, "body": table_body(datasette, data, columns),
             "more": more, "shown": len(data),

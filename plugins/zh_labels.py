@@ -1,46 +1,25 @@
-"""Chinese labels for Datasette's own pages: column, table and filter names from jixiao.schema.
+"""Chinese labels for Datasette's own pages: column, table and filter names.
 
-Templates call ``zh_column(table, column)``, ``zh_table(table)`` and ``zh_lookup(key, display)``.
+Templates call ``zh_column(source, column)`` (source: a table, view or stored query; labels per
+source and column from jixiao/labels.py, never one label per column name), ``zh_table(table)``
+and ``zh_lookup(key, display)``.
 """
+from pathlib import Path
+
+import yaml
 from datasette import hookimpl
 
-from jixiao.schema import TABLE_BY_NAME, TABLES
+from jixiao.labels import Labels
+from jixiao.schema import DATABASE
 
-# Columns of views and stored queries that are not schema fields.
-EXTRA_LABELS = {
-    "report_summary": "报告要点",
-    "indicator_topics": "指标主题",
-    "three_public_prev_final": "三公经费上年决算",
-    "three_public_budget": "三公经费本年预算",
-    "three_public_final": "三公经费本年决算",
-    "three_public_change": "三公经费增减",
-    "three_public_change_pct": "三公经费增减率（%）",
-    "staff_authorized": "编制数",
-    "staff_actual": "实有人数",
-    "staff_control_rate": "编制控制率",
-    "score_gap": "正文分数与总分之差",
-    "findings": "发现问题数",
-    "findings_error": "错误数",
-    "findings_doubt": "疑点数",
-    "project_tables": "项目自评表数",
-    "category": "类别",
-    "change": "增减",
-    "change_pct": "增减率（%）",
-    "rank": "排名",
-    "snippet": "摘要",
-    "score": "得分",
-    "indicators": "指标数",
-    "indicators_met": "达标指标数",
-    "met_pct": "达标率（%）",
-    "avg_completion": "平均完成比",
-    "reports": "报告数",
-    "units": "单位数",
-    "section": "章节",
-    "rowid": "行号",
-    "Link": "链接",
-    "judged": "可判定指标数",
-}
-COLUMN_LABELS = {**{f.name: f.zh for t in reversed(TABLES) for f in t.fields}, **EXTRA_LABELS}
+
+def queries_of(config):
+    return ((config or {}).get("databases", {}).get(DATABASE, {}) or {}).get("queries", {}) or {}
+
+
+# The project's stored queries; prepare_jinja2_environment uses the running Datasette's own.
+LABELS = Labels(queries_of(yaml.safe_load((Path(__file__).resolve().parent.parent / "datasette.yml")
+                                          .read_text(encoding="utf-8"))))
 
 LOOKUPS = {
     "exact": "等于", "not": "不等于", "contains": "包含", "notcontains": "不包含",
@@ -52,17 +31,13 @@ LOOKUPS = {
 }
 
 
-def zh_column(table, column):
-    """Chinese title of a column: the table's own field first, then any table's, else the name."""
-    t = TABLE_BY_NAME.get(table or "")
-    if t is not None and column in t.field_names:
-        return t.field(column).zh
-    return COLUMN_LABELS.get(column, column)
+def zh_column(source, column):
+    """Chinese label of a column of a table, view or stored query (None: free SQL)."""
+    return LABELS.column(source, column)
 
 
 def zh_table(table):
-    t = TABLE_BY_NAME.get(table or "")
-    return t.zh if t else EXTRA_LABELS.get(table, table)
+    return LABELS.table(table)
 
 
 def zh_lookup(key, display=""):
@@ -79,6 +54,7 @@ def num(value, digits=2):
 
 
 @hookimpl
-def prepare_jinja2_environment(env):
-    env.globals.update(zh_column=zh_column, zh_table=zh_table, zh_lookup=zh_lookup)
+def prepare_jinja2_environment(env, datasette):
+    labels = Labels(queries_of(datasette.config)) if datasette is not None else LABELS
+    env.globals.update(zh_column=labels.column, zh_table=labels.table, zh_lookup=zh_lookup)
     env.filters["num"] = num

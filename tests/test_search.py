@@ -75,7 +75,8 @@ async def test_canned_search_query_ranks_and_highlights(ds):
     assert r.status_code == 200, r.text
     rows = r.json()
     assert rows and all("【调解】" in row["snippet"] and "\u200b" not in row["snippet"] for row in rows)
-    assert [row["score"] for row in rows] == sorted(row["score"] for row in rows)  # bm25: best (lowest) first
+    relevance = [row["relevance"] for row in rows]  # -bm25: 0 or more, most relevant first
+    assert relevance == sorted(relevance, reverse=True) and min(relevance) >= 0
 
 
 async def test_empty_search_is_not_an_error(ds):
@@ -92,7 +93,7 @@ with hits as (
            where h.report_id = s.report_id and h.level <= 1 and h.seq <= s.seq
            order by h.seq desc limit 1) as section,
          replace(snippet(sections_fts, -1, '【', '】', '…', 32), char(8203), '') as snippet,
-         s.line_start, round(bm25(sections_fts), 3) as score
+         s.line_start, abs(round(bm25(sections_fts), 3)) as relevance
   from sections_fts
   join sections s on s.rowid = sections_fts.rowid
   join reports r on r.report_id = s.report_id

@@ -339,6 +339,7 @@ REFERENCE_SQL = {
         select report_id, unit_name, fiscal_year, city, county,
                initial_budget, full_year_budget, executed, execution_rate,
                three_public_prev_final, three_public_final, three_public_change, three_public_change_pct,
+               three_public_source,
                staff_authorized, staff_actual, staff_control_rate,
                total_score, stated_score, score_gap, findings
         from report_summary s
