@@ -38,6 +38,33 @@ def built(tmp_path_factory) -> Built:
     return Built(result, db, packages, cache)
 
 
+async def site_for(db: Path):
+    """Datasette in process, with our metadata, config, plugins and templates, on ``db``."""
+    from jixiao.serve import Site, make_datasette
+
+    datasette = make_datasette(Site(ROOT, db_path=db))
+    await datasette.invoke_startup()
+    return datasette
+
+
+@pytest.fixture
+async def ds(built):
+    """The site on the sample corpus, in process."""
+    return await site_for(built.db)
+
+
+def query_rows(db: Path, sql: str, *params) -> list[dict]:
+    """Rows of ``sql`` on the database file ``db`` as dicts."""
+    import sqlite3
+
+    con = sqlite3.connect(db)
+    con.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in con.execute(sql, params)]
+    finally:
+        con.close()
+
+
 @contextmanager
 def running_site(db: Path, start_timeout: float = 60):
     """A real ``jixiao serve --db <db>`` process on a free 127.0.0.1 port; yields its base URL."""

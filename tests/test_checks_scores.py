@@ -10,19 +10,17 @@ misquoted its own table.
 """
 from __future__ import annotations
 
-import sqlite3
 import urllib.parse
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
 
 from jixiao import rows
 from jixiao.checks import run_checks
 from jixiao.parse import parse_file, parse_text
-from jixiao.serve import Site, make_datasette
 
-ROOT = Path(__file__).resolve().parents[1]
+from .conftest import ROOT, query_rows
+
 S0 = ROOT / "reports" / "000_b20a9b01b0d85700.txt"
 S4 = ROOT / "reports" / "004_44f1ae10bd884054.txt"
 BEITA = "2022-邵阳市北塔区司法局-第三方"
@@ -62,29 +60,13 @@ def test_a_self_evaluation_names_the_unit_as_scorer():
     assert (f.expected, f.actual) == ("99.34", "99") and "单位自评" in f.message
 
 
-def _q(db, sql, *params):
-    con = sqlite3.connect(db)
-    con.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in con.execute(sql, params)]
-    finally:
-        con.close()
-
-
 def test_summary_score_gap_is_like_with_like(built):
-    got = {r["report_id"]: r for r in _q(built.db, "select * from report_summary")}
+    got = {r["report_id"]: r for r in query_rows(built.db, "select * from report_summary")}
     b = got[BEITA]
     assert (b["total_score"], b["third_party_score"], b["stated_score"]) == (94, 93, 93)
     assert b["score_gap"] == 0
     others = [r for k, r in got.items() if k != BEITA and r["stated_score"] is not None]
     assert others and all(r["score_gap"] == round(r["stated_score"] - r["total_score"], 2) for r in others)
-
-
-@pytest.fixture
-async def ds(built):
-    datasette = make_datasette(Site(ROOT, db_path=built.db))
-    await datasette.invoke_startup()
-    return datasette
 
 
 async def test_report_page_says_who_scored_what(ds):

@@ -26,7 +26,6 @@ from datasette.utils import named_parameters
 
 from jixiao import schema, views
 from jixiao.database import escape_fts_cjk
-from jixiao.serve import Site, make_datasette
 
 from .conftest import ROOT
 
@@ -130,13 +129,6 @@ def catalogue(built):
             entries.append((kind, source, c))
     conn.close()
     return {"known": known, "entries": entries, "problems": problems}
-
-
-@pytest.fixture
-async def ds(built):
-    datasette = make_datasette(Site(ROOT, db_path=built.db))
-    await datasette.invoke_startup()
-    return datasette
 
 
 @pytest.fixture

@@ -15,32 +15,15 @@ import re
 import shutil
 import sqlite3
 import urllib.parse
-from pathlib import Path
 
 import pytest
 
 from jixiao.build import build
-from jixiao.serve import Site, make_datasette
 
-from .conftest import ROOT
+from .conftest import ROOT, query_rows, site_for
 
 SAMPLE = ROOT / "reports" / "000_b20a9b01b0d85700.txt"
 FIG = re.compile(r'<a class="fig" href="([^"]*)/source#L(\d+)"[^>]*>(.*?)</a>', re.S)
-
-
-async def site(db):
-    datasette = make_datasette(Site(ROOT, db_path=db))
-    await datasette.invoke_startup()
-    return datasette
-
-
-def query(db, sql, *params):
-    con = sqlite3.connect(db)
-    con.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in con.execute(sql, params)]
-    finally:
-        con.close()
 
 
 def numbers_in(text):
@@ -50,9 +33,9 @@ def numbers_in(text):
 
 
 async def test_every_figure_links_to_the_line_that_prints_it(built):
-    ds = await site(built.db)
+    ds = await site_for(built.db)
     checked = 0
-    for r in query(built.db, "select r.report_id, t.text from reports r join source_texts t using (report_id)"):
+    for r in query_rows(built.db, "select r.report_id, t.text from reports r join source_texts t using (report_id)"):
         lines = r["text"].split("\n")
         page = (await ds.client.get("/report/" + urllib.parse.quote(r["report_id"]))).text
         figures = page[page.index('id="figures"'):page.index('id="findings"')]
@@ -68,7 +51,7 @@ async def test_every_figure_links_to_the_line_that_prints_it(built):
 
 
 async def test_evaluation_figures_are_linked(built):
-    ds = await site(built.db)
+    ds = await site_for(built.db)
     rid = "2024-岳阳市司法局"
     page = (await ds.client.get("/report/" + urllib.parse.quote(rid))).text
     section = page[page.index('id="evaluations"'):page.index('id="findings"')]
@@ -81,8 +64,8 @@ async def test_the_linked_line_is_highlighted():
 
 
 async def test_original_file_downloads_byte_for_byte(built):
-    ds = await site(built.db)
-    for r in query(built.db, "select report_id, source_file, source_sha256 from reports"):
+    ds = await site_for(built.db)
+    for r in query_rows(built.db, "select report_id, source_file, source_sha256 from reports"):
         page = (await ds.client.get("/report/" + urllib.parse.quote(r["report_id"]))).text
         links = re.findall(r'<a class="original" href="([^"]+)"', page)
         assert len(links) == 1, r["report_id"]
@@ -117,12 +100,12 @@ async def test_a_bundle_offers_each_file(tmp_path):
     result = build([tmp_path / "reports"], out=db, packages=tmp_path / "out" / "dp", cache_dir=None,
                    progress=False, workers=1)
     assert len(result.reports) == 1 and not result.errors
-    parts = query(db, "select part, source_file, source_sha256 from source_parts order by part")
-    stored = query(db, "select part, file_name, sha256 from source_files order by part")
+    parts = query_rows(db, "select part, source_file, source_sha256 from source_parts order by part")
+    stored = query_rows(db, "select part, file_name, sha256 from source_files order by part")
     assert [(p["part"], p["source_file"], p["source_sha256"]) for p in parts] == \
         [(s["part"], s["file_name"], s["sha256"]) for s in stored]
-    ds = await site(db)
-    rid = query(db, "select report_id from reports")[0]["report_id"]
+    ds = await site_for(db)
+    rid = query_rows(db, "select report_id from reports")[0]["report_id"]
     page = (await ds.client.get("/report/" + urllib.parse.quote(rid))).text
     links = re.findall(r'<a class="original" href="([^"]+)"', page)
     assert len(links) == len(parts) >= 3
@@ -151,7 +134,7 @@ def with_sources(tmp_path_factory):
 def test_sources_csv_is_metadata_not_a_report(with_sources):
     root, db, result = with_sources
     assert len(result.reports) == 2 and not result.errors
-    got = query(db, "select source_file, source_url, publisher, published_date from reports order by source_file")
+    got = query_rows(db, "select source_file, source_url, publisher, published_date from reports order by source_file")
     assert got[0] == {"source_file": SAMPLE.name, "source_url": "https://www.yueyang.gov.cn/sfj/a.html?x=1&y=2",
                       "publisher": "岳阳市司法局", "published_date": "2025-03-07"}
     assert got[1]["source_url"] is None  # no row in sources.csv: nothing made up
@@ -172,7 +155,7 @@ def test_a_changed_sources_csv_rebuilds_the_report(with_sources, tmp_path):
     try:
         csv_path.write_text(before.replace("2025/3/7", "2025-03-08"), "utf-8")
         build([reports], out=db, packages=root / "out" / "dp", cache_dir=root / "cache", progress=False, workers=1)
-        assert query(db, "select published_date from reports where source_file = ?",
+        assert query_rows(db, "select published_date from reports where source_file = ?",
                      SAMPLE.name)[0]["published_date"] == "2025-03-08"
     finally:
         csv_path.write_text(before, "utf-8")
@@ -181,8 +164,8 @@ def test_a_changed_sources_csv_rebuilds_the_report(with_sources, tmp_path):
 
 async def test_source_url_on_the_page_and_in_the_feed(with_sources):
     _, db, _ = with_sources
-    ds = await site(db)
-    rid = query(db, "select report_id from reports where source_url is not null")[0]["report_id"]
+    ds = await site_for(db)
+    rid = query_rows(db, "select report_id from reports where source_url is not null")[0]["report_id"]
     page = (await ds.client.get("/report/" + urllib.parse.quote(rid))).text
     assert 'href="https://www.yueyang.gov.cn/sfj/a.html?x=1&amp;y=2"' in page
     assert "2025-03-07" in page and "岳阳市司法局" in page

@@ -25,13 +25,6 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 @pytest.fixture
-async def ds(built):
-    datasette = make_datasette(Site(ROOT, db_path=built.db))
-    await datasette.invoke_startup()
-    return datasette
-
-
-@pytest.fixture
 def db(built):
     conn = sqlite3.connect(built.db)
     conn.row_factory = sqlite3.Row

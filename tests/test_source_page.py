@@ -5,18 +5,8 @@ import re
 import sqlite3
 import urllib.parse
 
-import pytest
-
-from jixiao.serve import Site, make_datasette
 
 from .conftest import ROOT
-
-
-@pytest.fixture
-async def ds(built):
-    datasette = make_datasette(Site(ROOT, db_path=built.db))
-    await datasette.invoke_startup()
-    return datasette
 
 
 async def test_source_page_anchors_every_line(ds, built):

@@ -8,36 +8,17 @@ page shows one table per source table, named; report_summary and /compare follow
 from __future__ import annotations
 
 import re
-import sqlite3
 import urllib.parse
 
-import pytest
 
-from jixiao.serve import Site, make_datasette
 
-from .conftest import ROOT
+from .conftest import query_rows
 
 BEITA = "2022-邵阳市北塔区司法局-第三方"
 
 
-@pytest.fixture
-async def ds(built):
-    datasette = make_datasette(Site(ROOT, db_path=built.db))
-    await datasette.invoke_startup()
-    return datasette
-
-
-def rows(db, sql, *params):
-    con = sqlite3.connect(db)
-    con.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in con.execute(sql, params)]
-    finally:
-        con.close()
-
-
 def test_the_sample_has_two_tables_that_disagree(built):
-    got = rows(built.db, "select source, final from expense_controls where report_id = ? and key = 'reception'", BEITA)
+    got = query_rows(built.db, "select source, final from expense_controls where report_id = ? and key = 'reception'", BEITA)
     assert {(r["source"], r["final"]) for r in got} == {("basic_data", 0.03), ("three_public_table", 0.04)}
 
 
@@ -58,11 +39,11 @@ async def test_report_page_keeps_each_table_apart(ds):
 
 
 async def test_summary_and_compare_follow_one_rule(ds, built):
-    summary = rows(built.db, "select * from report_summary where report_id = ?", BEITA)[0]
+    summary = query_rows(built.db, "select * from report_summary where report_id = ?", BEITA)[0]
     assert summary["three_public_source"] == "basic_data"
     # Every report: the summary's 三公 total is a row of the table it names.
-    for s in rows(built.db, "select * from report_summary where three_public_final is not null"):
-        total = rows(built.db, "select final, prev_final from expense_controls where report_id = ? and source = ? "
+    for s in query_rows(built.db, "select * from report_summary where three_public_final is not null"):
+        total = query_rows(built.db, "select final, prev_final from expense_controls where report_id = ? and source = ? "
                                "and key = 'three_public_total' order by seq limit 1",
                      s["report_id"], s["three_public_source"])
         assert total and total[0]["final"] == s["three_public_final"], s["report_id"]
