@@ -147,14 +147,22 @@ async def fetch(db, sql, params):
     return [dict(r) for r in (await db.execute(sql, params)).rows]
 
 
-async def report_page(datasette, request):
+async def the_report(datasette, request):
+    """(report_id, database, the reports row) for the URL's report, or a 404 response."""
     report_id = urllib.parse.unquote(request.url_vars["report_id"])
     db = datasette.get_database(DB)
-    p = {"id": report_id}
-    found = await fetch(db, "select * from reports where report_id = :id", p)
+    found = await fetch(db, "select * from reports where report_id = :id", {"id": report_id})
     if not found:
         return await not_found(datasette, request, f"没有编号为 {report_id} 的报告")
-    report = found[0]
+    return report_id, db, found[0]
+
+
+async def report_page(datasette, request):
+    found = await the_report(datasette, request)
+    if isinstance(found, Response):
+        return found
+    report_id, db, report = found
+    p = {"id": report_id}
     summary = (await fetch(db, "select * from report_summary where report_id = :id", p) or [{}])[0]
     sections = await fetch(db, "select * from sections where report_id = :id order by seq", p)
     tables = await fetch(db, "select * from source_tables where report_id = :id order by table_seq", p)
@@ -313,12 +321,11 @@ async def original_file(datasette, request):
 
 async def source_page(datasette, request):
     """The report's canonical text, every line anchored ``#L<n>`` (what line numbers refer to)."""
-    report_id = urllib.parse.unquote(request.url_vars["report_id"])
-    db = datasette.get_database(DB)
+    found = await the_report(datasette, request)
+    if isinstance(found, Response):
+        return found
+    report_id, db, report = found
     p = {"id": report_id}
-    found = await fetch(db, "select * from reports where report_id = :id", p)
-    if not found:
-        return await not_found(datasette, request, f"没有编号为 {report_id} 的报告")
     text = (await fetch(db, "select text from source_texts where report_id = :id", p) or [{"text": ""}])[0]["text"]
     parts = await fetch(db, "select * from source_parts where report_id = :id order by part", p)
     pages = await fetch(db, "select * from source_pages where report_id = :id order by line_start", p)
@@ -327,7 +334,7 @@ async def source_page(datasette, request):
     lines = [{"n": n, "text": t.lstrip("\t"), "cell": t.startswith("\t"), "page": page_at.get(n), "file": file_at.get(n)}
              for n, t in enumerate((text or "").split("\n")[:-1] if text and text.endswith("\n") else
                                    (text or "").split("\n") if text else [], 1)]
-    context = {"report": found[0], "lines": lines, "parts": parts, "paged": bool(pages),
+    context = {"report": report, "lines": lines, "parts": parts, "paged": bool(pages),
                "report_url": report_url(datasette, report_id)}
     return Response.html(await datasette.render_template(["source.html"], context, request=request))
 
