@@ -15,11 +15,13 @@ from pathlib import Path
 
 from ..errors import ReportError
 from ..model import (
+    Cell,
     GenericTable,
     Issue,
     OtherLine,
     Paragraph,
     Report,
+    Row,
     SourcePart,
     TableBlock,
     Unparsed,
@@ -235,6 +237,8 @@ def parse_blocks(bl: Blocks, source: str, sha256: str, encoding: str, source_for
     blocks = bl.blocks
     if not blocks:
         raise ReportError("no text in the file (only blank lines or markup)", 1)
+    if ident.is_traditional(_block_texts(blocks)):
+        return _parse_traditional(bl, source, sha256, encoding, source_format, this_year)
     roles = _roles(blocks)
     paragraphs = [b for b in blocks if isinstance(b, Paragraph)]
     narrative = [b for i, b in enumerate(blocks) if isinstance(b, Paragraph) and roles[i] == "narrative"]
@@ -404,6 +408,48 @@ def parse_blocks(bl: Blocks, source: str, sha256: str, encoding: str, source_for
 
 
 FORM_KINDS = ("项目支出绩效自评表", "部门整体支出绩效自评表")
+
+
+def _block_texts(blocks):
+    for b in blocks:
+        if isinstance(b, Paragraph):
+            yield b.text
+        else:
+            for r in b.rows:
+                for c in r.cells:
+                    yield c.text
+
+
+def _parse_traditional(bl: Blocks, source: str, sha256: str, encoding: str, source_format: str,
+                       this_year: int | None) -> Report:
+    """A report printed in Traditional characters: recognised on a Simplified copy of its
+    blocks, published with its printed text where it is shown as printed (see
+    identity.to_simplified for what is converted and what is not)."""
+    conv = ident.to_simplified
+
+    def simplified(b):
+        if isinstance(b, Paragraph):
+            return Paragraph(conv(b.text), b.line)
+        return TableBlock([Row([Cell(conv(c.text), c.line, c.line_end) for c in r.cells], r.line) for r in b.rows],
+                          b.line_start, b.line_end, [conv(t) for t in b.caption])
+
+    copy = Blocks(blocks=[simplified(b) for b in bl.blocks], artefacts=bl.artefacts,
+                  artefact_lines=bl.artefact_lines, n_lines=bl.n_lines, lines=[conv(x) for x in bl.lines])
+    # The copy is Simplified, so this does not come back here.
+    report = parse_blocks(copy, source, sha256, encoding, source_format, this_year)
+    printed = [b for b in bl.blocks if isinstance(b, TableBlock)]
+    for table, tbk in zip(report.tables, printed):
+        table.rows = [[c.clean for c in r.cells] for r in tbk.rows]
+        table.caption = " ".join(tbk.caption)
+    by_line = {ln: text for ln, text in enumerate(bl.lines, 1)}
+    para = {b.line: b.text for b in bl.blocks if isinstance(b, Paragraph)}
+    for o in report.other_lines:
+        o.text = para.get(o.line, o.text)
+    for u in report.unparsed:
+        u.text = by_line.get(u.line, u.text)
+    report.warnings.append(Issue(1, "traditional_chinese",
+                                 "繁体中文报告：按简体识别；表格单元格与原文按原样保留，单位、标题、指标等识别结果为简体"))
+    return report
 
 
 def _form_title(ev, table_blocks: list[TableBlock]) -> str:

@@ -211,6 +211,102 @@ def minimal_docx(paragraphs: list[str]) -> bytes:
                       "word/document.xml": doc.encode()})
 
 
+# ----------------------------------------------------------------- hostile .docx (issue 15)
+
+_W_NS = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+_TITLE_P = "<w:p><w:r><w:t>2023年度某区司法局整体支出绩效自评报告</w:t></w:r></w:p>"
+
+
+def _docx_parts(document: bytes | None = None, **extra: bytes) -> dict[str, bytes]:
+    """The parts of :func:`minimal_docx` with document.xml (and any other part) replaced."""
+    with zipfile.ZipFile(io.BytesIO(minimal_docx(["x"]))) as z:
+        files = {n: z.read(n) for n in z.namelist()}
+    if document is not None:
+        files["word/document.xml"] = document
+    files.update({k.replace("__", "/").replace("_DOT_", "."): v for k, v in extra.items()})
+    return files
+
+
+def _document(body: str, doctype: str = "") -> bytes:
+    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>{doctype}'
+            f"<w:document {_W_NS}><w:body>{body}</w:body></w:document>").encode()
+
+
+def docx_many_paragraphs(n: int = 3_000_000) -> bytes:
+    """A title and ``n`` empty paragraphs: 7 bytes each unpacked, a few KB zipped."""
+    return zip_bytes(_docx_parts(_document(_TITLE_P + "<w:p/>" * n)))
+
+
+def docx_many_cells(n: int = 600_000) -> bytes:
+    """One table of ``n`` empty cells (rows of 10)."""
+    row = "<w:tr>" + "<w:tc/>" * 10 + "</w:tr>"
+    return zip_bytes(_docx_parts(_document(_TITLE_P + "<w:tbl>" + row * (n // 10) + "</w:tbl>")))
+
+
+def docx_unpacks_big(size: int = 40 * 2**20) -> bytes:
+    """A document.xml of ``size`` bytes (a comment of spaces): the zip declares its size."""
+    pad = size - 200
+    return zip_bytes(_docx_parts(_document(_TITLE_P + "<!--" + " " * pad + "-->")))
+
+
+def docx_lying_sizes(size: int = 40 * 2**20) -> bytes:
+    """:func:`docx_unpacks_big` with document.xml's declared size (local header and central
+    directory) rewritten to 1 KB: what the zip says is not what it inflates to."""
+    data = bytearray(docx_unpacks_big(size))
+    name = b"word/document.xml"
+    real = struct.pack("<I", len(_document(_TITLE_P + "<!--" + " " * (size - 200) + "-->")))
+    for sig, off in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        k = 0
+        while (k := data.find(sig, k)) != -1:
+            name_at = k + (30 if sig == b"PK\x03\x04" else 46)
+            if data[name_at:name_at + len(name)] == name and data[k + off:k + off + 4] == real:
+                data[k + off:k + off + 4] = struct.pack("<I", 1024)
+            k += 4
+    return bytes(data)
+
+
+def docx_many_relationships(n: int = 12_000) -> bytes:
+    """document.xml.rels with ``n`` image relationships, each to a part of its own."""
+    rels = "".join(f'<Relationship Id="rId{i + 10}" Target="media/i{i}.png" '
+                   'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/image"/>'
+                   for i in range(n))
+    files = _docx_parts(_document(_TITLE_P))
+    files["[Content_Types].xml"] = files["[Content_Types].xml"].replace(
+        b"</Types>", b'<Default Extension="png" ContentType="image/png"/></Types>')
+    files["word/_rels/document.xml.rels"] = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{rels}</Relationships>'
+    ).encode()
+    files.update({f"word/media/i{i}.png": b"x" for i in range(n)})
+    return zip_bytes(files)
+
+
+def docx_deep_nesting(depth: int = 300) -> bytes:
+    """A title, then ``depth`` nested w:customXml elements (libxml2 stops at 256)."""
+    return zip_bytes(_docx_parts(_document(_TITLE_P + "<w:customXml>" * depth + "</w:customXml>" * depth)))
+
+
+def docx_entity(dtd: str = "external") -> bytes:
+    """A paragraph '前文&foo;后文' whose entity is external, internal, or declared nowhere
+    (a DOCTYPE with an external DTD), then another paragraph."""
+    doctype = {
+        "external": '<!DOCTYPE w:document [<!ENTITY foo SYSTEM "http://example.invalid/x">]>',
+        "internal": '<!DOCTYPE w:document [<!ENTITY foo "内部">]>',
+        "none_declared": '<!DOCTYPE w:document SYSTEM "http://example.invalid/x.dtd">',
+    }[dtd]
+    body = _TITLE_P + "<w:p><w:r><w:t>前文&foo;后文</w:t></w:r></w:p><w:p><w:r><w:t>下一段</w:t></w:r></w:p>"
+    # Not standalone: a standalone document that uses an undeclared entity is refused by the XML
+    # reader with a message, which is honest; the silent loss was in the other cases.
+    return zip_bytes(_docx_parts(_document(body, doctype).replace(b' standalone="yes"', b"")))
+
+
+def s2t(text: str) -> str:
+    """Simplified → Traditional (OpenCC's s2t), for the Traditional-Chinese cases."""
+    from opencc import OpenCC
+
+    return OpenCC("s2t").convert(text)
+
+
 # ----------------------------------------------------------------- the cases
 
 
@@ -556,6 +652,30 @@ def build_cases(samples: dict[str, tuple[str, str]], big: bool = True):
                note="a 20 MB document.xml compressed to a few KB, not a valid document"), bomb
     yield Case("docx_minimal_valid", "docx_minimal_valid.docx", "either",
                note="a tiny but valid .docx with a title and one section"), good
+    # --- hostile .docx (issue 15: 3, 11, 17, 22) and a Traditional-Chinese report (16)
+    yield Case("docx_many_paragraphs", "docx_many_paragraphs.docx", "error",
+               note="3,000,000 empty paragraphs (20 MB of document.xml in a few KB): over the 200,000-paragraph bound"), \
+        docx_many_paragraphs()
+    yield Case("docx_many_cells", "docx_many_cells.docx", "error",
+               note="one table of 600,000 empty cells: over the 500,000-cell bound"), docx_many_cells()
+    yield Case("docx_unpacks_big", "docx_unpacks_big.docx", "error",
+               note="a document.xml declared (truly) as 40 MB unpacked: over the 32 MB bound for an XML part"), \
+        docx_unpacks_big()
+    yield Case("docx_lying_sizes", "docx_lying_sizes.docx", "error",
+               note="document.xml declared as 1 KB, inflating to 40 MB: decompression stops at the declared size"), \
+        docx_lying_sizes()
+    yield Case("docx_many_relationships", "docx_many_relationships.docx", "error",
+               note="12,000 image relationships in document.xml.rels: over the 10,000-relationship bound"), \
+        docx_many_relationships()
+    yield Case("docx_deep_nesting", "docx_deep_nesting.docx", "error",
+               note="elements nested 300 deep: refused for its nesting, not as 'a tag longer than 10 MB'"), \
+        docx_deep_nesting()
+    yield Case("docx_entity_external", "docx_entity_external.docx", "parse",
+               note="'前文&foo;后文' with an external entity: never fetched, the text after it kept"), \
+        docx_entity("external")
+    yield Case("traditional_chinese", "traditional_chinese.txt", "parse", lines=count_lines(small),
+               note="the smallest sample converted to Traditional Chinese (OpenCC s2t): recognised as the Simplified one"), \
+        s2t(small).encode("utf-8")
 
     # --- names and the file system
     yield txt("name_spaces_chinese", small, name="岳阳 市司法局 2023年 自评报告 (副本)#1.txt",
