@@ -23,6 +23,25 @@ I/O lives here; everything it calls to shape data is pure (``jixiao.publish``, `
   ``build/cache/<code version>/<sha256>-<name hash>.pickle``. The code version is a hash of
   the package's own source and vocabularies, so any code change invalidates the cache. With
   a cache, report folders that did not change are hard-linked from the previous tree.
+* **Budgets**: each file has a time budget (``file_timeout``, 300 s by default: a 50-page scan
+  OCRs at ~5 s a page); over it, the file is a build error. A worker process that dies (killed,
+  out of memory, stuck in native code past the budget) breaks the pool: its files are retried
+  each in a process of its own, and one that dies again is a build error. Workers die with the
+  build (PR_SET_PDEATHSIG, or a thread watching the parent).
+* **Outputs**: the database is written as a new version, ``<out>.versions/<stamp>/<out name>``,
+  and ``out`` (``build/jixiao.db``) is a symlink switched to it by one rename; ``jixiao serve``
+  resolves the symlink at start-up, so a rebuild never changes the file a running server reads
+  (the previous version is kept; older ones are removed). Before the switch everything is
+  flushed to disk and a commit record naming both new outputs is written; the package tree
+  (a committed folder, so not a symlink) is then swapped by two renames and the database pointer
+  by one. What remains: between those renames a reader can see the new tree with the old
+  database (or, for an instant, no tree); a build killed there leaves the record, and the next
+  build rolls the swap forward before anything else. Builds into one output folder take turns
+  (a lock on the folder) and sweep the temporaries killed builds left (``.jixiao.db.*.tmp``,
+  ``.datapackages.*.tmp/``).
+* **Names**: symlinks under an input folder that point outside it are refused (a build error
+  each) unless ``follow_symlinks``; report ids and unit names are NFC; log lines escape control
+  characters, so a file name cannot forge lines of build.log.
 * **Errors**: a file that fails goes to ``build_errors`` and one log line; the build goes on.
   :func:`build` raises :class:`NothingBuilt` only when no report could be built, and
   :class:`OutputError` when the outputs cannot be written (the previous ones stay).
@@ -38,6 +57,7 @@ import stat
 import sys
 import tempfile
 import time
+import unicodedata
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, astuple, dataclass, field
@@ -151,8 +171,9 @@ def _bundle_identity(files: list[Path]) -> bool:
         if f.suffix.lower() not in _CHEAP_PROBE:
             continue
         try:
-            r = parse_file(f)
-        except Exception:  # noqa: BLE001 - a file that cannot be read does not vote
+            with _Budget(_PROBE_SECONDS):
+                r = parse_file(f)
+        except (Exception, FileTimeout):  # noqa: BLE001 - a file that cannot be read does not vote
             continue
         if r.unit_name:
             if any(r.unit_name not in u and u not in r.unit_name for u in units):
@@ -166,10 +187,24 @@ def _bundle_identity(files: list[Path]) -> bool:
 
 
 _CHEAP_PROBE = {".txt", ".docx", ".html", ".htm", ".xlsx", ".xls"}
+_PROBE_SECONDS = 30.0
+
+
+def _outside(fp: str, base: str) -> str | None:
+    """Where a symlink ``fp`` points when that is outside the folder ``base`` (real path), else None."""
+    if not os.path.islink(fp):
+        return None
+    target = os.path.realpath(fp)
+    try:
+        if os.path.commonpath([target, base]) == base:
+            return None
+    except ValueError:  # another drive
+        pass
+    return target
 
 
 def discover(paths: Iterable[str | Path], errors: list[BuildError] | None = None,
-             skipped: list[str] | None = None) -> list[Path]:
+             skipped: list[str] | None = None, follow_symlinks: bool = False) -> list[Path]:
     """Reports under ``paths``: sorted, unique, no hidden files, symlink loops cut.
 
     A folder below an input folder that holds no folders and two or more report files is one
@@ -177,6 +212,7 @@ def discover(paths: Iterable[str | Path], errors: list[BuildError] | None = None
     year; otherwise its files are reports of their own. Entries named like a report that are
     not readable regular files, and files of a type jixiao does not read, are appended to
     ``errors`` (when given); obvious non-reports (README, .md, .json …) to ``skipped``.
+    Symlinks that point outside their input folder are errors too, unless ``follow_symlinks``.
     """
     found: dict[str, Path] = {}
     seen_dirs: set[str] = set()
@@ -185,17 +221,27 @@ def discover(paths: Iterable[str | Path], errors: list[BuildError] | None = None
     for p in paths:
         p = Path(p)
         if p.is_dir():
+            base = os.path.realpath(p)
+
+            def refused(fp: Path) -> bool:
+                target = None if follow_symlinks else _outside(str(fp), base)
+                if target:
+                    bad.setdefault(str(fp), BuildError(
+                        str(fp), f"a symbolic link to {target}, outside the input folder: not followed "
+                                 "(build --follow-symlinks to read it)"))
+                return bool(target)
+
             for root, dirs, files in os.walk(p, followlinks=True):
                 real = os.path.realpath(root)
                 if real in seen_dirs:
                     dirs[:] = []
                     continue
                 seen_dirs.add(real)
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not refused(Path(root) / d))
                 readable: list[Path] = []
                 for f in sorted(files):
                     fp = Path(root) / f
-                    if f.startswith("."):
+                    if f.startswith(".") or refused(fp):
                         continue
                     if fp.suffix.lower() not in SUFFIXES:
                         if not_a_report(fp):
@@ -266,25 +312,114 @@ def publish_file(path: str, report_id: str | None = None, meta: dict | None = No
     report = parse_file(path)
     if report_id:
         report.report_id = report_id
+    # NFC: names that look the same are the same (a name typed on macOS arrives decomposed),
+    # so they cannot give two ids that look identical.
+    for attr in ("report_id", "unit_name", "title"):
+        if isinstance(getattr(report, attr, None), str):
+            setattr(report, attr, unicodedata.normalize("NFC", getattr(report, attr)))
     for k, v in (meta or {}).items():
         setattr(report, k, v)
     return publish(report)
 
 
+DEFAULT_FILE_TIMEOUT = 300.0  # seconds a file may take: a 50-page scan OCRs at ~5 s a page
+_NATIVE_GRACE = 60.0  # CPU seconds past the budget before a worker stuck in native code is killed
+_in_worker = False  # set in worker processes (see _worker_init)
+
+
+class FileTimeout(BaseException):
+    """A file took longer than its time budget. A BaseException, so that a reader's
+    ``except Exception`` cannot swallow it and go on."""
+
+
+def _on_alarm(signum, frame):
+    raise FileTimeout()
+
+
+class _Budget:
+    """A wall-clock budget for one file: SIGALRM raises :class:`FileTimeout` in the code that
+    runs (parsers, OCR waiting on tesseract). Code stuck in C never sees the exception, so in a
+    worker process a CPU-time timer with the default action (SIGVTALRM terminates the process)
+    backs it up: the dead worker is then handled like any other (see :func:`run_jobs`). Only in
+    the main thread, and only where the platform has these timers."""
+
+    def __init__(self, seconds: float | None):
+        import signal
+        import threading
+
+        self.seconds = seconds if seconds and hasattr(signal, "setitimer") else None
+        if threading.current_thread() is not threading.main_thread():
+            self.seconds = None
+
+    def __enter__(self):
+        import signal
+
+        if self.seconds:
+            self._old = signal.signal(signal.SIGALRM, _on_alarm)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+            if _in_worker:
+                signal.signal(signal.SIGVTALRM, signal.SIG_DFL)
+                signal.setitimer(signal.ITIMER_VIRTUAL, self.seconds + _NATIVE_GRACE)
+        return self
+
+    def __exit__(self, *exc):
+        import signal
+
+        if self.seconds:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            if _in_worker:
+                signal.setitimer(signal.ITIMER_VIRTUAL, 0)
+            signal.signal(signal.SIGALRM, self._old)
+        return False
+
+
+def _worker_init(parent: int) -> None:
+    """In each worker process: die with the build. On Linux the kernel sends SIGKILL when the
+    parent goes (PR_SET_PDEATHSIG); elsewhere a thread watches the parent's pid."""
+    global _in_worker
+    _in_worker = True
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(1, signal.SIGKILL, 0, 0, 0) != 0:  # PR_SET_PDEATHSIG
+            raise OSError
+    except (OSError, AttributeError):
+        import threading
+
+        def watch():
+            while os.getppid() == parent:
+                time.sleep(1)
+            os._exit(1)
+
+        threading.Thread(target=watch, daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+
+
 def work(path: str, sha256: str, cache_dir: str | None, parts: str | None = None,
-         reuse_from: str | None = None, meta: dict | None = None) -> Outcome:
+         reuse_from: str | None = None, meta: dict | None = None, timeout: float | None = None) -> Outcome:
     """Parse and publish one file (or take it from the cache); with ``parts``, also write its
     package folder to ``parts/<key>`` (hard-linked from ``reuse_from`` when the cached result
-    is the one that folder was written from)."""
+    is the one that folder was written from). ``timeout``: the file's time budget in seconds."""
     key = cache_key(path, sha256, meta)
-    out = _work(path, sha256, key, cache_dir, meta)
-    if parts and out.published:
-        try:
-            out.reused = write_folder(Path(parts) / key, out.published.package_files(),
-                                      Path(reuse_from) if reuse_from and out.from_cache else None)
-        except OSError as exc:
-            out.error = BuildError(path, f"cannot write its data package: {exc.strerror or exc}", None, sha256)
-            out.published = None
+    try:
+        with _Budget(timeout):
+            out = _work(path, sha256, key, cache_dir, meta)
+            if parts and out.published:
+                try:
+                    out.reused = write_folder(Path(parts) / key, out.published.package_files(),
+                                              Path(reuse_from) if reuse_from and out.from_cache else None)
+                except OSError as exc:
+                    out.error = BuildError(path, f"cannot write its data package: {exc.strerror or exc}", None,
+                                           sha256)
+                    out.published = None
+    except FileTimeout:
+        if parts:
+            shutil.rmtree(Path(parts) / key, ignore_errors=True)
+        return Outcome(path, sha256, key, None, BuildError(
+            path, f"not built: over its time budget of {timeout:g} s (build --file-timeout)", None, sha256), False)
     return out
 
 
@@ -296,11 +431,15 @@ def _work(path: str, sha256: str, key: str, cache_dir: str | None, meta: dict | 
                 pub = pickle.load(fh)
             if isinstance(pub, Published):
                 return Outcome(path, sha256, key, pub, None, True)
+        except FileTimeout:
+            raise
         except Exception:  # noqa: BLE001 - a damaged cache entry is built again
             pass
         cache_file.unlink(missing_ok=True)
     try:
         pub = publish_file(path, None, meta)
+    except FileTimeout:
+        raise
     except ReportError as exc:
         return Outcome(path, sha256, key, None, BuildError(path, exc.reason, exc.line, sha256), False)
     except Exception as exc:  # a parser or publishing bug must not stop the build either
@@ -317,29 +456,84 @@ def _work(path: str, sha256: str, key: str, cache_dir: str | None, meta: dict | 
     return Outcome(path, sha256, key, pub, None, False)
 
 
+def _pool(workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=workers, initializer=_worker_init, initargs=(os.getpid(),))
+
+
+def _alone(job: tuple) -> Outcome:
+    """One job in a process of its own (after its worker died): a second death is its error."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    path, sha = job[0], job[1]
+    meta = job[5] if len(job) > 5 else None
+
+    def clear_parts() -> None:  # what the dead worker may have half-written for this job
+        if len(job) > 3 and job[3]:
+            shutil.rmtree(Path(job[3]) / cache_key(path, sha, meta), ignore_errors=True)
+
+    clear_parts()
+    with _pool(1) as pool:
+        try:
+            return pool.submit(work, *job).result()
+        except BrokenProcessPool:
+            clear_parts()
+            budget = job[6] if len(job) > 6 and job[6] else None
+            return Outcome(path, sha, cache_key(path, sha, meta), None, BuildError(
+                path, "not built: its worker process died twice while building it (killed, out of memory"
+                + (f", or stuck in native code past its time budget of {budget:g} s)" if budget else ")"),
+                None, sha), False)
+
+
 def run_jobs(jobs: list[tuple], workers: int) -> Iterator[Outcome]:
     """Outcomes in job order, computed by ``workers`` processes (inline when 1).
 
     At most a few jobs per worker are in flight: cached results come back faster than the
     main process can write them, and unbounded they would pile up in memory.
+
+    If a worker process dies (killed, out of memory), the pool is broken: the jobs it had in
+    flight are run again, each in a process of its own (a job whose process dies again becomes
+    an error outcome), and the rest go on in a new pool.
     """
+    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     if workers <= 1 or len(jobs) <= 1:
         for job in jobs:
             yield work(*job)
         return
     window = workers * 4
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-        pending = deque()
+    queue = deque(jobs)
+    while queue:
+        pending: deque = deque()  # (job, future)
+        broken = False
+        pool = _pool(min(workers, len(queue)))
         try:
-            for job in jobs:
-                pending.append(pool.submit(work, *job))
-                if len(pending) >= window:
-                    yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
+            while queue or pending:
+                try:
+                    while queue and len(pending) < window:
+                        job = queue[0]
+                        pending.append((job, pool.submit(work, *job)))
+                        queue.popleft()
+                    out = pending[0][1].result()
+                except BrokenProcessPool:
+                    broken = True
+                    break
+                pending.popleft()
+                yield out
         finally:  # closed early (an error in the caller): drop what has not started, wait for the rest
-            for fut in pending:
+            for _, fut in pending:
                 fut.cancel()
+            pool.shutdown(wait=True, cancel_futures=True)
+        if broken:
+            def again(item):
+                job, fut = item
+                if fut.done() and not fut.cancelled() and fut.exception() is None:
+                    return fut.result()
+                return _alone(job)
+
+            with ThreadPoolExecutor(max_workers=workers) as threads:
+                results = list(threads.map(again, pending))
+            yield from results
 
 
 # ---------------------------------------------------------------- the build
@@ -463,6 +657,199 @@ def build(
     cache_dir: str | Path | None = "build/cache",
     progress: bool = True,
     log: Callable[[str], None] | None = None,
+    file_timeout: float | None = DEFAULT_FILE_TIMEOUT,
+    follow_symlinks: bool = False,
+) -> BuildResult:
+    """Build the database and the data packages (see :func:`_build_locked`), one build at a
+    time per output folder: it first finishes a swap a killed build left half done
+    (:func:`recover`) and sweeps the temporaries killed builds left behind."""
+    anchor = Path(out).parent if out else Path(packages).parent if packages else None
+    fd = None
+    if anchor is not None:
+        try:
+            import fcntl
+
+            anchor.mkdir(parents=True, exist_ok=True)
+            fd = os.open(anchor, os.O_RDONLY)
+            fcntl.flock(fd, fcntl.LOCK_EX)  # released when the process ends, however it ends
+        except (OSError, ImportError):
+            pass
+    try:
+        if anchor is not None:
+            try:
+                recover(out, packages)
+            except OSError:
+                pass
+            sweep(out, packages)
+        return _build_locked(inputs, out, packages, workers, cache_dir, progress, log, file_timeout,
+                             follow_symlinks)
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+# ---------------------------------------------------------------- outputs: versions, one commit point
+
+
+def versions_dir(out: Path) -> Path:
+    """Where the database versions live: ``build/jixiao.db.versions/<stamp>/jixiao.db``; the
+    public path ``build/jixiao.db`` is a symlink to the current one (the file keeps its name, so
+    Datasette still calls the database ``jixiao``)."""
+    return out.parent / f"{out.name}.versions"
+
+
+def _commit_record(out, packages) -> Path | None:
+    anchor = Path(out).parent if out else Path(packages).parent if packages else None
+    return anchor / ".jixiao-commit.json" if anchor else None
+
+
+def _fsync_dir(d: Path) -> None:
+    try:
+        fd = os.open(d, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
+
+
+def _fsync_file(f: Path) -> None:
+    with open(f, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
+def _syncfs(d: Path) -> None:
+    """Flush the file system holding ``d`` (a whole package tree: one call, not one per file)."""
+    try:
+        import ctypes
+
+        fd = os.open(d, os.O_RDONLY)
+        try:
+            if ctypes.CDLL(None, use_errno=True).syncfs(fd) == 0:
+                return
+        finally:
+            os.close(fd)
+    except (OSError, AttributeError):
+        pass
+    os.sync()
+
+
+def _point(out: Path, version: Path) -> None:
+    """Make ``out`` a symlink to ``version`` with one rename (atomic)."""
+    link = out.parent / f".{out.name}.{os.getpid()}.lnk"
+    link.unlink(missing_ok=True)
+    os.symlink(os.path.relpath(version, out.parent), link)
+    os.replace(link, out)
+    _fsync_dir(out.parent)
+
+
+def _swap_tree(tmp: Path, out: Path) -> None:
+    from .package import remove_later
+
+    old = None
+    if out.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+        os.replace(out, old / out.name)
+    os.replace(tmp, out)
+    _fsync_dir(out.parent)
+    if old:
+        remove_later(old)
+
+
+def _roll_forward(record: dict) -> None:
+    if record.get("tree") and Path(record["tree"]).is_dir():
+        _swap_tree(Path(record["tree"]), Path(record["packages"]))
+    if record.get("db") and Path(record["db"]).is_file():
+        _point(Path(record["out"]), Path(record["db"]))
+
+
+def recover(out, packages) -> None:
+    """Finish the swap of a build killed while moving its outputs into place (the commit record
+    is written only once both outputs are complete and on disk)."""
+    rf = _commit_record(out, packages)
+    if rf and rf.exists():
+        try:
+            record = json.loads(rf.read_text(encoding="utf-8"))
+        except ValueError:
+            record = {}
+        _roll_forward(record)
+        rf.unlink()
+        _fsync_dir(rf.parent)
+
+
+def commit_outputs(db, tree, out, packages) -> None:
+    """Move both complete outputs into place, as one step as far as the file system allows:
+    the database becomes a new version file, everything is flushed to disk, a commit record
+    naming both is written, then the tree is swapped in (two renames) and the database pointer
+    (one rename). A kill in between leaves the record: the next build rolls the swap forward."""
+    version = None
+    if db:
+        out = Path(out)
+        vdir = versions_dir(out) / f"{time.time_ns():020d}-{os.getpid()}"
+        vdir.mkdir(parents=True)
+        os.chmod(db.tmp, 0o644)  # mkstemp made it private; the database is public data
+        _fsync_file(db.tmp)
+        version = vdir / out.name
+        os.replace(db.tmp, version)
+        _fsync_dir(vdir)
+    if tree:
+        _syncfs(tree.tmp)
+    record = {"db": str(version) if version else None, "out": str(out) if out else None,
+              "tree": str(tree.tmp) if tree else None, "packages": str(tree.out) if tree else None}
+    rf = _commit_record(out, packages)
+    with open(rf, "w", encoding="utf-8") as fh:
+        json.dump(record, fh, ensure_ascii=False)
+        fh.flush()
+        os.fsync(fh.fileno())
+    _fsync_dir(rf.parent)
+    _roll_forward(record)
+    rf.unlink()
+    _fsync_dir(rf.parent)
+    if version:
+        prune_versions(Path(out), version)
+
+
+def prune_versions(out: Path, current: Path, keep: int = 1) -> None:
+    """Remove old database versions: the current one and the ``keep`` before it stay (a server
+    started before the last build still reads its own). A server started earlier than that
+    keeps the file it has open, but new connections would fail: restart it after a build."""
+    vdir = versions_dir(out)
+    old = sorted((d for d in vdir.iterdir() if d.is_dir() and d != current.parent), key=lambda d: d.name)
+    for d in old[:max(0, len(old) - keep)]:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def sweep(out, packages) -> None:
+    """Remove what killed builds left: ``.jixiao.db.*.tmp`` files, ``.datapackages.*.tmp/`` trees,
+    ``.*.lnk`` pointers. Called under the build lock, so no running build owns them."""
+    targets = []
+    if out:
+        out = Path(out)
+        targets += [*out.parent.glob(f".{out.name}.*.tmp"), *out.parent.glob(f".{out.name}.*.lnk")]
+    if packages:
+        packages = Path(packages)
+        targets += list(packages.parent.glob(f".{packages.name}.*.tmp"))
+    for t in targets:
+        try:
+            if t.is_dir() and not t.is_symlink():
+                shutil.rmtree(t, ignore_errors=True)
+            else:
+                t.unlink()
+        except OSError:
+            pass
+
+
+def _build_locked(
+    inputs: Iterable[str | Path] = (DEFAULT_INPUT,),
+    out: str | Path | None = DEFAULT_DB,
+    packages: str | Path | None = DEFAULT_PACKAGES,
+    workers: int | None = None,
+    cache_dir: str | Path | None = "build/cache",
+    progress: bool = True,
+    log: Callable[[str], None] | None = None,
+    file_timeout: float | None = DEFAULT_FILE_TIMEOUT,
+    follow_symlinks: bool = False,
 ) -> BuildResult:
     """Build the database and the data packages.
 
@@ -474,11 +861,16 @@ def build(
 
     Raises :class:`NothingBuilt` if no report built, :class:`OutputError` if an output cannot
     be written; in both cases the previous outputs are left as they were.
+
+    ``file_timeout``: each file's time budget in seconds (None: no budget); a file over it is
+    one build error. ``follow_symlinks``: read what symlinks under an input folder point to
+    outside it (refused by default: one build error each).
     """
     started = time.perf_counter()
     lines: list[str] = []
 
     def say(msg: str) -> None:
+        msg = one_line(msg)
         lines.append(msg)
         if log:
             log(msg)
@@ -486,7 +878,7 @@ def build(
     errors: list[BuildError] = []
     skipped: list[str] = []
     inputs = list(inputs)
-    files = discover(inputs, errors, skipped)
+    files = discover(inputs, errors, skipped, follow_symlinks=follow_symlinks)
     from .originals import load_sources, source_of
     sources = load_sources(inputs)  # the optional sources.csv of each input folder
     metas: dict[str, dict] = {}
@@ -527,11 +919,11 @@ def build(
     if plan is not None:
         try:
             return _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, packages, workers,
-                          cache_dir, progress, say, started, lines, metas)
+                          cache_dir, progress, say, started, lines, metas, file_timeout)
         except _FullBuild as exc:
             say(f"incremental build not possible ({exc}); building everything")
     return _build(todo, errors, unreadable, duplicates, None, None, fingerprint, out, packages, workers, cache_dir,
-                  progress, say, started, lines, metas)
+                  progress, say, started, lines, metas, file_timeout)
 
 
 def _incremental_plan(state: dict, todo) -> dict | None:
@@ -548,7 +940,7 @@ def _incremental_plan(state: dict, todo) -> dict | None:
 
 
 def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, packages, workers, cache_dir,
-           progress, say, started, lines, metas=None) -> BuildResult:
+           progress, say, started, lines, metas=None, file_timeout=None) -> BuildResult:
     import sqlite3
 
     from . import originals
@@ -591,7 +983,8 @@ def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, 
             if key in old:
                 continue
             reuse_from = str(Path(packages) / by_key[key]) if key in by_key else None
-            jobs.append((str(f), sha, cache, str(tree.parts) if tree else None, reuse_from, (metas or {}).get(str(f))))
+            jobs.append((str(f), sha, cache, str(tree.parts) if tree else None, reuse_from, (metas or {}).get(str(f)),
+                         file_timeout))
         kept = [old[key] for _, _, key in todo if key in old]
         kept_ids = {e["built"][0] for e in kept}
         kept_folders = {e["folder"] for e in kept}
@@ -671,12 +1064,9 @@ def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, 
                 tree.close(dumps(corpus_descriptor(built)), {"build_errors": csv_rows(err_table, err_rows)})
         except (OSError, sqlite3.Error) as exc:
             raise writing(out if db and not db.closed else packages, exc) from exc
-        # Both outputs are complete: move them into place back to back.
+        # Both outputs are complete: move them into place (see commit_outputs).
         try:
-            if db:
-                db.commit()
-            if tree:
-                tree.commit()
+            commit_outputs(db, tree, out, packages)
         except OSError as exc:
             raise writing(out, exc) from exc
     except BaseException:
@@ -715,6 +1105,16 @@ def summary(result: BuildResult) -> str:
         f"warnings  {result.warnings}; unparsed lines {result.unparsed}; errors {len(result.errors)}",
         f"time      {result.seconds:.2f} s",
     ])
+
+
+_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(32), *range(127, 160)]}
+_CONTROLS.update({ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t", 0x2028: "\\u2028", 0x2029: "\\u2029"})
+
+
+def one_line(msg: str) -> str:
+    """A log message as one line: control characters and line separators (a file name may hold
+    a newline) escaped, so a file name cannot forge lines of build.log."""
+    return msg.translate(_CONTROLS)
 
 
 def write_log(path: Path, result: BuildResult) -> None:

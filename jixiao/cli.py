@@ -75,7 +75,12 @@ def serve(host: str, port: int, db_path: str | None) -> None:
               help="Folder for the Frictionless data packages.")
 @click.option("--workers", type=int, default=None, help="Parser processes (default: all cores).")
 @click.option("--cache/--no-cache", default=True, show_default=True, help="Reuse parsed models from build/cache/.")
-def build(reports: tuple[str, ...], out: str, packages: str, workers: int | None, cache: bool) -> None:
+@click.option("--file-timeout", type=click.FloatRange(min=0), default=300, show_default=True,
+              help="Seconds one file may take (0: no limit); a file over it is a build error.")
+@click.option("--follow-symlinks", is_flag=True,
+              help="Read symlinks under a report folder that point outside it (refused by default).")
+def build(reports: tuple[str, ...], out: str, packages: str, workers: int | None, cache: bool,
+          file_timeout: float, follow_symlinks: bool) -> None:
     """Build the database and the data packages from REPORTS (files or folders; default reports/).
 
     A file that cannot be built is logged and listed in build_errors; the build goes on.
@@ -93,7 +98,8 @@ def build(reports: tuple[str, ...], out: str, packages: str, workers: int | None
     cache_dir = Path(out).parent / "cache" if cache else None
     try:
         result = run(reports or ("reports",), out=out, packages=packages, workers=workers, cache_dir=cache_dir,
-                     log=lambda msg: click.echo(msg, err=True))
+                     log=lambda msg: click.echo(msg, err=True), file_timeout=file_timeout or None,
+                     follow_symlinks=follow_symlinks)
     except (NothingBuilt, OutputError) as exc:
         raise click.ClickException(str(exc))
     click.echo(summary(result), err=True)

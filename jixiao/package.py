@@ -47,8 +47,23 @@ def package_name(report: Report) -> str:
     return f"jixiao-{report.division_code or 'unknown'}-{report.fiscal_year or 'unknown'}-{report.source_sha256[:8]}"
 
 
+MAX_NAME_BYTES = 100  # a folder name, whatever the report says (file systems stop at 255 bytes)
+
+
+def bounded_name(name: str, limit: int = MAX_NAME_BYTES) -> str:
+    """``name`` if it fits in ``limit`` UTF-8 bytes; else its longest prefix that does, with
+    ``-`` and 8 hex of the whole name's sha256 (so two long names stay apart)."""
+    if len(name.encode("utf-8")) <= limit:
+        return name
+    import hashlib
+
+    tail = "-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+    head = name.encode("utf-8")[:limit - len(tail)].decode("utf-8", "ignore").rstrip(". ")
+    return head + tail
+
+
 def folder_name(report: Report) -> str:
-    name = _SAFE_FOLDER.sub("_", report.report_id).strip(". ")
+    name = bounded_name(_SAFE_FOLDER.sub("_", report.report_id).strip(". "))
     return name if name and name != CORPUS else f"report-{report.source_sha256[:12]}"
 
 

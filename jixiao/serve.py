@@ -23,10 +23,26 @@ class Site:
 
     root: Path = Path(".")
     db_path: Path | None = None
+    packages_path: Path | None = None
+    # The absolute URL of the site, for the sitemap and the feed (never the request's Host).
+    site_url: str | None = None
+
+    @property
+    def packages(self) -> Path:
+        return self.packages_path or self.root / "datapackages"
+
+    def plugin_config(self, host: str = HOST, port: int = PORT) -> dict:
+        """What the plugins read (plugins/machine_pages.py ``site_config``): the database file
+        (served as ``jixiao`` whatever it is called), the package tree and the site URL."""
+        return {"database": str(Path(self.db).resolve()), "packages": str(Path(self.packages).resolve()),
+                "site_url": self.site_url or f"http://{host}:{port}"}
 
     @property
     def db(self) -> Path:
-        return self.db_path or self.root / "build" / "jixiao.db"
+        """The database file; ``build/jixiao.db`` is a pointer (symlink) to the current version,
+        resolved here, once, at start-up: a rebuild then never changes the file being served."""
+        db = self.db_path or self.root / "build" / "jixiao.db"
+        return db.resolve() if db.is_symlink() else db
 
     @property
     def inspect_file(self) -> Path:
@@ -70,6 +86,8 @@ def datasette_args(site: Site, host: str = HOST, port: int = PORT) -> list[str]:
         "--template-dir", str(site.templates),
         "--static", f"static:{site.static}",
         "--cors",
+        *[arg for key, value in site.plugin_config(host, port).items()
+          for arg in ("-s", f"plugins.jixiao.{key}", value)],
         "--host", host,
         "--port", str(port),
     ]
@@ -83,7 +101,7 @@ def make_datasette(site: Site, inspect_data: dict | None = None):
         immutables=[str(site.db)],
         inspect_data=inspect_data,
         metadata=load_yaml(site.metadata),
-        config=load_yaml(site.config),
+        config={**load_yaml(site.config), "plugins": {"jixiao": site.plugin_config()}},
         plugins_dir=str(site.plugins),
         template_dir=str(site.templates),
         static_mounts=[("static", str(site.static))],

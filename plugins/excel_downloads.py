@@ -3,10 +3,18 @@
 * ``.xlsx`` for every table and query (an output renderer; openpyxl). Row 1 holds the Chinese
   column titles, a second sheet 字段说明 maps them to column names. Table pages are followed
   page by page, so the workbook holds every row of the filtered table.
-* ``.csv?_bom=1``: Datasette's own (streamed) CSV with a UTF-8 byte order mark in front, which
-  is what makes Excel read Chinese CSV as UTF-8.
+* ``.csv?_bom=1`` (the "Excel CSV"): Datasette's own (streamed) CSV with a UTF-8 byte order
+  mark in front, which is what makes Excel read Chinese CSV as UTF-8, and every cell that Excel
+  would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, TAB or CR; plain numbers
+  such as ``-3.5`` excepted) prefixed with ``'``. The plain CSV (no ``_bom``) stays exact.
+* A workbook cut at ``MAX_XLSX_ROWS`` rows (or a query cut at ``max_returned_rows``) opens on
+  a sheet 说明 saying so, and the response carries ``x-rows-truncated: <rows>``.
 """
+import asyncio
+import codecs
+import csv
 import io
+import re
 import urllib.parse
 
 from datasette import hookimpl
@@ -26,10 +34,19 @@ def cell_value(value):
     return value
 
 
-def workbook_bytes(name, columns, rows, titles):
-    """An .xlsx: the data (Chinese titles in row 1) and a 字段说明 sheet mapping titles to columns."""
+def workbook_bytes(name, columns, rows, titles, truncated_at=None):
+    """An .xlsx: the data (Chinese titles in row 1) and a 字段说明 sheet mapping titles to columns;
+    when the rows were cut (``truncated_at``), a first sheet 说明 says so."""
     wb = Workbook()
     ws = wb.active
+    if truncated_at:
+        note = ws
+        note.title = "说明"
+        note.append([f"注意：本文件已截断，只含前 {truncated_at} 行数据，不是全部结果。"])
+        note.append([f"Truncated: only the first {truncated_at} rows are in this file."])
+        note.append(["完整数据请下载 CSV（?_stream=1 含全部行）或使用 JSON API 分页读取。"])
+        note.column_dimensions["A"].width = 80
+        ws = wb.create_sheet()
     ws.title = name[:31]
     ws.append(titles)
     for row in rows:
@@ -64,27 +81,71 @@ async def all_table_rows(datasette, request, rows, data):
         page = (await datasette.client.get(f"{path}?{qs}")).json()
         rows.extend(page["rows"])
         next_token = page.get("next")
-    return rows
+    return rows, bool(next_token) or len(rows) > MAX_XLSX_ROWS
 
 
 async def render_xlsx(datasette, request, columns, rows, table, query_name, database, data):
     rows = [dict(zip(columns, r)) if not isinstance(r, dict) else r for r in rows]
+    cut = bool(data.get("truncated"))  # a query cut at max_returned_rows
     if table:
-        rows = await all_table_rows(datasette, request, rows, data)
+        rows, more = await all_table_rows(datasette, request, rows, data)
+        cut = cut or more
+    if len(rows) > MAX_XLSX_ROWS:
+        rows, cut = rows[:MAX_XLSX_ROWS], True
     label = datasette.get_jinja_environment(request).globals.get("zh_column", lambda t, c: c)
     name = table or query_name or database
-    body = workbook_bytes(name, columns, rows, [label(table or query_name, c) for c in columns])
+    # built off the event loop (a 200,000-row workbook takes seconds)
+    body = await asyncio.to_thread(workbook_bytes, name, columns, rows,
+                                   [label(table or query_name, c) for c in columns], len(rows) if cut else None)
     filename = urllib.parse.quote(f"{name}.xlsx")
-    return {
-        "body": body,
-        "content_type": XLSX,
-        "headers": {"content-disposition": f"attachment; filename*=UTF-8''{filename}"},
-    }
+    headers = {"content-disposition": f"attachment; filename*=UTF-8''{filename}"}
+    if cut:
+        headers["x-rows-truncated"] = str(len(rows))
+    return {"body": body, "content_type": XLSX, "headers": headers}
 
 
 @hookimpl
 def register_output_renderer():
     return {"extension": "xlsx", "render": render_xlsx}
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def neutralise(cell: str) -> str:
+    """A cell Excel would read as a formula (=, +, -, @, TAB, CR first) gets a leading ' —
+    except a plain number such as -3.5, which stays a number."""
+    if cell.startswith(FORMULA_START) and not NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
+
+
+class CsvNeutraliser:
+    """Rewrites a CSV byte stream record by record (records may span chunks and lines)."""
+
+    def __init__(self):
+        self.pending = ""
+        self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
+
+    def feed(self, data: bytes, final=False) -> bytes:
+        text = self.pending + self.decoder.decode(data, final)
+        cut, quoted = 0, False
+        for i, ch in enumerate(text):
+            if ch == '"':
+                quoted = not quoted
+            elif ch == "\n" and not quoted:
+                cut = i + 1
+        if final:
+            cut = len(text)
+        done, self.pending = text[:cut], text[cut:]
+        if not done:
+            return b""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        for row in csv.reader(io.StringIO(done, newline="")):
+            writer.writerow([neutralise(c) for c in row])
+        return out.getvalue().encode("utf-8")
 
 
 @hookimpl
@@ -95,15 +156,19 @@ def asgi_wrapper():
             if scope["type"] != "http" or not scope["path"].endswith(".csv") or b"_bom=1" not in qs:
                 return await app(scope, receive, send)
             state = {"first": True, "ok": False}
+            rewrite = CsvNeutraliser()
 
             async def send_with_bom(message):
                 if message["type"] == "http.response.start":
                     state["ok"] = message["status"] == 200
                     message["headers"] = [(k, v) for k, v in message.get("headers", [])
                                           if k.lower() != b"content-length"]
-                elif message["type"] == "http.response.body" and state["first"] and state["ok"]:
-                    state["first"] = False
-                    message = dict(message, body=BOM + message.get("body", b""))
+                elif message["type"] == "http.response.body" and state["ok"]:
+                    body = rewrite.feed(message.get("body", b""), final=not message.get("more_body"))
+                    if state["first"]:
+                        state["first"] = False
+                        body = BOM + body
+                    message = dict(message, body=body)
                 await send(message)
 
             return await app(scope, receive, send_with_bom)

@@ -30,9 +30,11 @@ One ``asgi_wrapper`` around the whole of Datasette:
   static/page-data.js). Datasette's developer tools under ``/-/`` (API explorer, allow-debug)
   ship inline scripts in templates the site does not override; they show no report text and get
   ``script-src 'self' 'unsafe-inline'``.
-* ``POST`` (any unsafe method) to ``/<db>/-/query``: Datasette 1.0a41 raises ``KeyError:
-  'table'`` there (a 500 with a traceback in the log). The database is immutable and there is
-  no login, so the answer is a plain ``405 Method Not Allowed`` with ``Allow: GET, HEAD``.
+* Any method but GET, HEAD and OPTIONS, on any path: Datasette 1.0a41 raises ``KeyError:
+  'table'`` on ``POST /<db>/-/query`` and a 500 with a traceback on ``POST /-/messages`` with
+  a bad ``message_type``; PUT and TRACE answered 200. The database is immutable and there is
+  no login, so the answer is a plain ``405 Method Not Allowed`` with ``Allow: GET, HEAD``
+  (OPTIONS stays for CORS). Anonymous responses never set a cookie (Datasette's CSRF token is dropped).
 * At most ``MAX_FACETS`` facets asked for in one request (``_facet=``, ``_facet_array=``,
   ``_facet_date=``; the table's configured facets do not count): Datasette neither limits nor
   de-duplicates them, each one runs for up to ``facet_time_limit_ms``, and every facet value's
@@ -183,8 +185,11 @@ async def plain_error(datasette, send, path: str, status: int, title: str, zh: s
 
 
 async def method_not_allowed(datasette, path: str, send) -> None:
-    await plain_error(datasette, send, path, 405, "Method Not Allowed", "该数据库只读，SQL 查询只接受 GET：/-/query?sql=…",
-                      "The database is read-only; send SQL with GET ?sql=…", [(b"allow", b"GET, HEAD")])
+    if QUERY_ENDPOINT.match(path):
+        zh, en = "该数据库只读，SQL 查询只接受 GET：/-/query?sql=…", "The database is read-only; send SQL with GET ?sql=…"
+    else:
+        zh, en = "本站只读，页面只接受 GET 和 HEAD 请求。", "This site is read-only: pages take GET and HEAD only."
+    await plain_error(datasette, send, path, 405, "Method Not Allowed", zh, en, [(b"allow", b"GET, HEAD")])
 
 
 # Rendered database pages, per Datasette instance (Datasette builds a new ASGI app for each
@@ -192,6 +197,48 @@ async def method_not_allowed(datasette, path: str, send) -> None:
 _MEMOS: "weakref.WeakKeyDictionary[object, dict[tuple, list[dict]]]" = weakref.WeakKeyDictionary()
 # A render in progress: later visitors wait for it instead of all rendering at once.
 _RENDERING: "weakref.WeakKeyDictionary[object, dict[tuple, asyncio.Event]]" = weakref.WeakKeyDictionary()
+
+
+STREAMED = re.compile(r"\.(csv|xlsx)$|^/download/")
+
+
+async def cancel_on_disconnect(app, scope, receive, send):
+    """Run a download; when the client hangs up, cancel it (uvicorn drops what is sent after a
+    disconnect silently, so an abandoned ``?_stream=1`` CSV kept querying for minutes)."""
+    first = await receive()
+    handed = False
+
+    async def app_receive():
+        nonlocal handed
+        if not handed:
+            handed = True
+            return first
+        await asyncio.Event().wait()  # a GET has no more body; the watcher owns receive()
+
+    async def watch():
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+
+    task = asyncio.ensure_future(app(scope, app_receive, send))
+    watcher = asyncio.ensure_future(watch()) if first.get("type") == "http.request" else None
+    try:
+        if watcher is None:
+            return await task
+        await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
+        if task.done():
+            return task.result()
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+        if not task.done():
+            task.cancel()
 
 
 def wrap(app, datasette):
@@ -203,7 +250,10 @@ def wrap(app, datasette):
             return await app(scope, receive, send)
         method = scope.get("method", "GET")
         path = _path(datasette, scope)
-        if method not in SAFE_METHODS and QUERY_ENDPOINT.match(path):
+        if method not in SAFE_METHODS:
+            # Read-only site, no login: every page takes GET/HEAD (and OPTIONS for CORS) only.
+            # POST /-/messages with a bad message_type was a 500 with a traceback; PUT and TRACE
+            # answered 200.
             # drain the body so the client sees the answer, not a reset
             message = await receive()
             while message.get("type") == "http.request" and message.get("more_body"):
@@ -237,6 +287,11 @@ def wrap(app, datasette):
             if message["type"] == "http.response.start":
                 status = message["status"]
                 out = [(k, v) for k, v in message.get("headers", []) if k.lower() not in SECURITY_HEADERS]
+                if anonymous and any(k.lower() == b"set-cookie" for k, v in out):
+                    # no cookies for anonymous visitors (e.g. a CSRF token): nothing here takes a POST
+                    out = [(k, v) for k, v in out if k.lower() != b"set-cookie"]
+                    if method in ("GET", "HEAD") and status < 400:
+                        out = [(k, v) for k, v in out if k.lower() != b"cache-control"]
                 out += [(b"content-security-policy", (CSP_DEV_TOOLS if _is_dev_tool(path) else CSP).encode()),
                         (b"x-content-type-options", b"nosniff"),
                         (b"referrer-policy", REFERRER_POLICY.encode())]
@@ -262,6 +317,8 @@ def wrap(app, datasette):
             await send(message)
 
         try:
+            if method == "GET" and STREAMED.search(path):
+                return await cancel_on_disconnect(app, scope, receive, send_with_headers)
             return await app(scope, receive, send_with_headers)
         finally:
             if owner:

@@ -4,17 +4,20 @@ Zips are built on the fly from ``datapackages/`` (the committed Frictionless pac
 ``/download/report/<report_id>.zip`` for one report, ``/download/jixiao-datapackage.zip``
 for the corpus.
 """
+import asyncio
 import datetime
+import hashlib
 import io
 import json
 import os
+import tempfile
 import urllib.parse
 import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from datasette import hookimpl
-from datasette.utils.asgi import Response
+from datasette.utils.asgi import AsgiFileDownload, Response
 
 from jixiao import schema
 
@@ -23,19 +26,49 @@ CORPUS = "jixiao"
 STATIC_PAGES = ("/", "/search", "/compare", "/downloads", "/dictionary", "/api")
 
 
+DEFAULT_SITE_URL = "http://127.0.0.1:8001"
+
+
+def site_config(datasette) -> dict:
+    """The ``plugins: jixiao:`` block of the configuration, written by jixiao/serve.py from the
+    Site (database, packages, site_url); empty when Datasette is started some other way."""
+    return ((datasette.config or {}).get("plugins") or {}).get("jixiao") or {}
+
+
 def packages_dir(datasette):
+    configured = site_config(datasette).get("packages")
+    if configured:
+        return Path(configured).resolve()
     return Path(datasette.plugins_dir or "plugins").resolve().parent / "datapackages"
 
 
+def site_url(datasette) -> str:
+    """The configured absolute URL of the site (never the request's Host header)."""
+    return (site_config(datasette).get("site_url") or DEFAULT_SITE_URL).rstrip("/")
+
+
+_FOLDERS: dict = {}
+
+
 def package_folders(root):
-    """Frictionless package name → folder, read from each datapackage.json."""
-    found = {}
-    for f in sorted(root.glob("*/datapackage.json")):
-        try:
-            found[json.loads(f.read_text(encoding="utf-8"))["name"]] = f.parent
-        except (ValueError, KeyError):
-            continue
-    return found
+    """Frictionless package name → folder, read from each datapackage.json — once per package
+    tree (the tree is replaced as a whole by a build, so its inode and mtime name a version)."""
+    try:
+        st = root.stat()
+    except OSError:
+        return {}
+    key = (str(root), st.st_ino, st.st_mtime_ns)
+    if key not in _FOLDERS:
+        found = {}
+        for f in sorted(root.glob("*/datapackage.json")):
+            try:
+                found[json.loads(f.read_text(encoding="utf-8"))["name"]] = f.parent
+            except (ValueError, KeyError, OSError):
+                continue
+        if len(_FOLDERS) > 8:
+            _FOLDERS.clear()
+        _FOLDERS[key] = found
+    return _FOLDERS[key]
 
 
 def zip_folder(folder, prefix):
@@ -47,11 +80,42 @@ def zip_folder(folder, prefix):
     return out.getvalue()
 
 
-def zip_response(body, filename):
-    quoted = urllib.parse.quote(filename)
-    return Response(body, content_type="application/zip",
-                    headers={"content-disposition": f"attachment; filename*=UTF-8''{quoted}"})
+def _tree_key(folder):
+    """A version of a folder's files: names, sizes and mtimes."""
+    parts = []
+    for f in sorted(folder.rglob("*")):
+        if f.is_file():
+            st = f.stat()
+            parts.append(f"{f.relative_to(folder).as_posix()}\0{st.st_size}\0{st.st_mtime_ns}")
+    return hashlib.sha256("\n".join([str(folder.resolve())] + parts).encode()).hexdigest()[:32]
 
+
+ZIP_CACHE = Path(tempfile.gettempdir()) / "jixiao-zips"
+_ZIP_LOCKS: dict = {}
+
+
+async def cached_zip(folder, prefix) -> Path:
+    """The zip of ``folder``, built once per version of its files, off the event loop, and
+    kept on disk (every later request streams the file)."""
+    key = await asyncio.to_thread(_tree_key, folder)
+    target = ZIP_CACHE / f"{key}.zip"
+    lock = _ZIP_LOCKS.setdefault(key, asyncio.Lock())
+    async with lock:
+        if not target.exists():
+            def build():
+                ZIP_CACHE.mkdir(parents=True, exist_ok=True)
+                body = zip_folder(folder, prefix)
+                tmp = target.with_suffix(f".{os.getpid()}.tmp")
+                tmp.write_bytes(body)
+                os.replace(tmp, target)
+            await asyncio.to_thread(build)
+    return target
+
+
+def zip_response(path, filename):
+    quoted = urllib.parse.quote(filename)
+    return AsgiFileDownload(path, content_type="application/zip",
+                            headers={"content-disposition": f"attachment; filename*=UTF-8''{quoted}"})
 
 
 async def not_found(datasette, request, message):
@@ -69,14 +133,14 @@ async def report_zip(datasette, request):
     folder = package_folders(packages_dir(datasette)).get(rows[0]["package_name"])
     if folder is None:
         return await not_found(datasette, request, f"报告 {report_id} 的数据包不在 datapackages/ 中（请先运行 jixiao build）")
-    return zip_response(zip_folder(folder, folder.name), f"{report_id}.zip")
+    return zip_response(await cached_zip(folder, folder.name), f"{report_id}.zip")
 
 
 async def corpus_zip(datasette, request):
     folder = packages_dir(datasette) / CORPUS
     if not (folder / "datapackage.json").exists():
         return await not_found(datasette, request, "全部报告的数据包不在 datapackages/jixiao/ 中（请先运行 jixiao build）")
-    return zip_response(zip_folder(folder, CORPUS), "jixiao-datapackage.zip")
+    return zip_response(await cached_zip(folder, CORPUS), "jixiao-datapackage.zip")
 
 
 async def robots(datasette):
@@ -92,7 +156,9 @@ async def _reports(datasette):
 
 
 def _abs(datasette, request, path):
-    return datasette.absolute_url(request, datasette.urls.path(path))
+    """An absolute URL from the configured site URL (a Host header must not reach the cached
+    sitemap and feed)."""
+    return site_url(datasette) + datasette.urls.path(path)
 
 
 async def sitemap(datasette, request):
@@ -149,3 +215,23 @@ def register_routes():
         (r"^/download/report/(?P<report_id>[^/]+)\.zip$", report_zip),
         (r"^/download/jixiao-datapackage\.zip$", corpus_zip),
     ]
+
+
+@hookimpl
+def startup(datasette):
+    """Serve the configured database under the site's name (``jixiao``) whatever its file is
+    called: the stored queries, facets and every custom page refer to that name."""
+    configured = site_config(datasette).get("database")
+    if not configured or DB in datasette.databases:
+        return
+    target = Path(configured).resolve()
+    for name, db in list(datasette.databases.items()):
+        if db.path and Path(db.path).resolve() == target:
+            renamed = {}
+            for k, v in datasette.databases.items():
+                renamed[DB if k == name else k] = v
+            db.name = db.route = DB
+            if datasette.inspect_data and name in datasette.inspect_data:
+                datasette.inspect_data[DB] = datasette.inspect_data[name]
+            datasette.databases = type(datasette.databases)(renamed)
+            return

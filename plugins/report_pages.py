@@ -297,6 +297,23 @@ def original_url(datasette, report_id, part, file_name):
                                + urllib.parse.quote(file_name, safe=""))
 
 
+def original_row(conn, report_id, part):
+    """The original file's row, read with the length limit of plugins/sql_limits.py lifted for
+    this one fixed statement (an original may be larger than any value a query may make)."""
+    import sqlite3
+
+    limit = conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, 2_000_000_000)
+    try:
+        cursor = conn.cursor()
+        cursor.row_factory = None
+        cursor.execute("select file_name, sha256, media_type, content from source_files "
+                       "where report_id = :id and part = :part", {"id": report_id, "part": part})
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, r)) for r in cursor.fetchall()]
+    finally:
+        conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, limit)
+
+
 async def original_file(datasette, request):
     """One original file of a report, byte for byte as the build read it (sha256 checked there)."""
     report_id = urllib.parse.unquote(request.url_vars["report_id"])
@@ -304,8 +321,7 @@ async def original_file(datasette, request):
     db = datasette.get_database(DB)
     if "source_files" not in await db.table_names():
         return await not_found(datasette, request, "这个数据库没有保存原始文件")
-    found = await fetch(db, "select file_name, sha256, media_type, content from source_files "
-                            "where report_id = :id and part = :part", {"id": report_id, "part": part})
+    found = await db.execute_fn(lambda conn: original_row(conn, report_id, part))
     if not found:
         return await not_found(datasette, request, f"报告 {report_id} 没有第 {part} 个原始文件")
     f = found[0]

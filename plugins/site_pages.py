@@ -235,8 +235,34 @@ async def home(datasette, request):
     })
 
 
+MAX_QUERY_CHARS = 100  # longer search words are refused (a 400 in Chinese), never run
+
+
 async def search(datasette, request):
-    params = {k: request.args.get(k, "").strip() for k in ("q", "unit", "year", "city", "section")}
+    """The search page; any input gives a page: a 400 with a Chinese message for a query too
+    long, malformed or too slow (SQL time limit), never a 500."""
+    from datasette.database import QueryInterrupted
+    import sqlite3
+
+    params = {k: request.args.get(k, "").replace("\x00", "").strip()[:1000]
+              for k in ("q", "unit", "year", "city", "section")}
+    error = None
+    if len(params["q"]) > MAX_QUERY_CHARS:
+        error = f"检索词太长：最多 {MAX_QUERY_CHARS} 个字符，请缩短后再检索。"
+    else:
+        try:
+            return await search_page(datasette, request, params)
+        except QueryInterrupted:
+            error = "检索用时过长，已停止：请换用更具体的检索词或加上筛选条件。"
+        except (sqlite3.Error, ValueError):
+            error = "无法执行这个检索：请去掉特殊符号后再试。"
+    html = await datasette.render_template(["search.html"], {
+        "params": params, "hits": [], "facets": [], "error": error,
+        "twins": twin_urls(datasette, "search_hits", params)}, request=request)
+    return Response.html(html, status=400)
+
+
+async def search_page(datasette, request, params):
     hits, facets = [], []
     if params["q"]:
         runs = {}  # the stored query once per distinct set of parameters

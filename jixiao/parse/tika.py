@@ -23,7 +23,8 @@ from . import regrid
 ARTEFACT = re.compile(r"\[bookmark: [^\]]*\]")
 _PIPE_ONLY = re.compile(r"^\s*\|+\s*$")  # '|' or '||||': one empty cell per pipe
 _PIPE_ROW = re.compile(r"^\s*\|(?P<inner>.*)\|\s*$")
-_PIPE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+# Possessive quantifiers: linear on '|---' + ' ' * N + '|x|' (the greedy form was quadratic).
+_PIPE_RULE = re.compile(r"^\s*+\|?\s*+:?-{3,}+:?\s*+(?:\|\s*+:?-{3,}+:?\s*+)*+\|?\s*+$")
 # A paragraph that can never be the inside of a cell: it starts the next attachment.
 _TABLE_BREAK = re.compile(r"^\s*(附件|附表)\s*[0-9０-９一二三四五六七八九十]*\s*[：:]?\s*$")
 _TITLE_LIKE = re.compile(r"(附件|附表|表\s*$|填表|说明|备注|单位：|单位:)")

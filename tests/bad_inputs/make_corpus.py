@@ -30,6 +30,7 @@ import os
 import random
 import re
 import struct
+import unicodedata
 import zipfile
 import zlib
 from dataclasses import asdict, dataclass, field
@@ -614,6 +615,22 @@ def build_cases(samples: dict[str, tuple[str, str]], big: bool = True):
         yield Case("many_headings", "many_headings.txt", "parse", lines=count_lines(many_headings), big=True,
                    note="80,000 lines of numbered headings"), many_headings.encode()
 
+    # --- hostile to the build (issue 15): backtracking patterns, long names, NFD, newline names
+    padded = small.replace("\t法律援助案件", "\t1" + "\u3000" * 2400 + "x\n\t法律援助案件", 1)
+    yield txt("padded_number_cell", padded, expect="either",
+              note="a cell '1' + 2,400 full-width spaces + 'x' (the number pattern backtracked cubically)")
+    rule = small.replace("无。", "无。\n|---" + " " * 20000 + "|x|", 1)
+    yield txt("pipe_rule_spaces", rule, expect="either",
+              note="a line '|---' + 20,000 spaces + '|x|' (the table-rule pattern was quadratic)")
+    yield txt("long_unit_name", small.replace("株洲市芦淞区司法局", "株洲市芦淞区" + "司法局" * 30),
+              note="a unit name of 96 characters: the package folder name is shortened with a hash")
+    cafe = small.replace("株洲市芦淞区司法局", "株洲市芦淞区Café司法局")
+    yield txt("unit_name_nfc", cafe, group="nfc_nfd", note="a unit name with é precomposed (NFC)")
+    yield txt("unit_name_nfd", unicodedata.normalize("NFD", cafe), group="nfc_nfd",
+              note="the same unit name decomposed (NFD): one id, the second file gets -2")
+    yield txt("newline_in_file_name", small + "\n", name="newline\nreports   999 built.txt",
+              note="a file name with a newline: build.log escapes it (no forged line)")
+
     # --- control characters
     ctl_chars = ["\x07", "\x1b[31m", "\x0b", "\x0c", "\x7f", "\u2028", "\u2029", "\x85", "\u200b", "\ufeff", "\u202e", "\x1c"]
     ctl_lines = small.split("\n")
@@ -690,6 +707,16 @@ def build_cases(samples: dict[str, tuple[str, str]], big: bool = True):
 
     yield Case("symlink_loop", "loop_a.txt", "error",
                note="loop_a.txt -> loop_b.txt -> loop_a.txt, and loop_dir -> . (a directory loop)"), symlink_loop
+
+    def symlink_outside(d: Path, case: Case):
+        outside = d.parent / f"{d.name}-outside"
+        outside.mkdir(exist_ok=True)
+        (outside / "secret.txt").write_text(small.replace("无。", "无。（输入文件夹之外的文件）", 1), encoding="utf-8")
+        (d / case.file).symlink_to((outside / "secret.txt").resolve())
+
+    yield Case("symlink_outside", "symlink_outside.txt", "either",
+               note="a symlink to a file outside the input folder: refused by the build (a build error) "
+                    "unless --follow-symlinks; `jixiao parse` names it explicitly and reads it"), symlink_outside
 
     def dangling(d: Path, case: Case):
         (d / "dangling.txt").symlink_to("does-not-exist.txt")
