@@ -59,7 +59,8 @@ def main() -> None:
         for c in cases:
             res = outcome(Path(tmp) / c.file)
             cell = res.replace("|", "\\|").replace("\n", " ")
-            print(f"| {c.kind} | `{c.file}` | {c.expect} | {cell} |")
+            name = c.file.encode("unicode_escape").decode("ascii") if not c.file.isprintable() else c.file
+            print(f"| {c.kind} | `{name}` | {c.expect} | {cell} |")
 
 
 if __name__ == "__main__":
