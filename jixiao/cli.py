@@ -46,7 +46,11 @@ def parse(file: str, as_json: bool) -> None:
 @click.option("--port", default=8001, show_default=True, type=int, help="Port to listen on.")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,
               help="Database to serve (default build/jixiao.db).")
-def serve(host: str, port: int, db_path: str | None) -> None:
+@click.option("--packages", "packages_path", type=click.Path(file_okay=False), default=None,
+              help="Data package folder the download routes serve (default datapackages/).")
+@click.option("--site-url", default=None,
+              help="Absolute URL of the site for the sitemap and the feed (default http://HOST:PORT).")
+def serve(host: str, port: int, db_path: str | None, packages_path: str | None, site_url: str | None) -> None:
     """Serve the site with Datasette (immutable database, CORS on).
 
     Uses metadata.yml, datasette.yml, plugins/, templates/ and static/ from the
@@ -60,7 +64,8 @@ def serve(host: str, port: int, db_path: str | None) -> None:
 
     from .serve import Site, serve as run
 
-    site = Site(db_path=Path(db_path) if db_path else None)
+    site = Site(db_path=Path(db_path) if db_path else None,
+                packages_path=Path(packages_path) if packages_path else None, site_url=site_url)
     try:
         run(site, host=host, port=port)
     except FileNotFoundError as exc:

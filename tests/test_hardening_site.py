@@ -308,3 +308,19 @@ async def test_database_path_is_not_disclosed(ds, built, sql):
     r = await ds.client.get("/jixiao/-/query.json", params={"sql": sql})
     assert str(built.db.parent) not in r.text and str(built.db.name) not in r.text
     assert r.status_code in (200, 400, 403)
+
+
+def test_serve_cli_passes_packages_and_site_url(monkeypatch, tmp_path):
+    """`jixiao serve --packages DIR --site-url URL` reaches the site's configuration (15, 18)."""
+    from click.testing import CliRunner
+
+    import jixiao.serve
+    from jixiao.cli import cli
+
+    seen = {}
+    monkeypatch.setattr(jixiao.serve, "serve", lambda site, host, port: seen.update(site=site))
+    res = CliRunner().invoke(cli, ["serve", "--db", str(tmp_path / "x.db"), "--packages", str(tmp_path),
+                                   "--site-url", "https://jixiao.example.org"])
+    assert res.exit_code == 0, res.output
+    config = seen["site"].plugin_config()
+    assert config["packages"] == str(tmp_path.resolve()) and config["site_url"] == "https://jixiao.example.org"
