@@ -42,3 +42,17 @@ def test_a_corrupt_doc_is_one_clear_error() -> None:
     # LibreOffice opens unreadable bytes as plain text, so the error may come from the parser.
     assert any(why in exc.value.reason for why in ("LibreOffice could not convert", "no text",
                                                   "not recognised as a performance report"))
+
+
+def test_formats_are_told_by_content_not_by_name() -> None:
+    """A .docx named .xlsx is a .docx, a workbook named .docx a workbook; HTML behind a BOM or
+    a comment is HTML; Chinese text with a tag in it stays text."""
+    from jixiao.read import sniff
+
+    fx = Path(__file__).parent / "fixtures" / "formats"
+    assert sniff((fx / "docx" / "000_b20a9b01b0d85700.docx").read_bytes(), "a.xlsx") == "docx"
+    assert sniff((fx / "xlsx" / "000_b20a9b01b0d85700.xlsx").read_bytes(), "a.docx") == "xlsx"
+    assert sniff(b"\xef\xbb\xbf<!DOCTYPE html><html><body>x", "a.txt") == "html"
+    assert sniff(b"<!-- saved --><html><body>x", "a.txt") == "html"
+    assert sniff("一、基本情况 <b>".encode(), "a.txt") == "text"
+    assert sniff((fx / "doc" / "001_7a3827d77ccb6050.doc").read_bytes(), "a.txt") == "doc"

@@ -41,16 +41,30 @@ def _from_rendered(r: Rendered, fmt: str) -> Source:
     return Source(blocks, fmt, r.encoding, r.text, r.line_pages, r.artefacts)
 
 
+def _zip_names(data: bytes) -> list[str]:
+    import io
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            return z.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return []
+
+
 def sniff(data: bytes, name: str) -> str:
     """The format of ``data``: by magic bytes first, the suffix only where bytes cannot tell."""
     suffix = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
-    head = data[:1024].lstrip()
+    head = data[:4096].lstrip()
     if data.startswith(PDF_MAGIC) or (b"%PDF-" in data[:1024] and suffix == ".pdf"):
         return "pdf"
     if data.startswith(DOCX_MAGIC):
-        if suffix in (".xlsx", ".xlsm", ".et") or b"xl/workbook" in data[:65536] or b"xl/" in data[:4096]:
+        names = _zip_names(data)
+        if any(n.startswith("xl/") for n in names):
             return "xlsx"
-        return "docx"
+        if any(n.startswith("word/") for n in names):
+            return "docx"
+        return "xlsx" if suffix in (".xlsx", ".xlsm", ".et") else "docx"  # the reader says what is wrong
     if data.startswith(OLE_MAGIC):
         if "EncryptedPackage".encode("utf-16-le") in data[:1 << 20]:
             return "encrypted"  # an .xlsx/.docx saved with a password: an OLE box around the encrypted zip
@@ -61,9 +75,9 @@ def sniff(data: bytes, name: str) -> str:
         return "xls" if b"W\x00o\x00r\x00k\x00b\x00o\x00o\x00k" in data or b"Workbook" in data else "doc"
     if data[:8] == b"\x89PNG\r\n\x1a\n" or data[:3] == b"\xff\xd8\xff" or data[:4] in (b"II*\x00", b"MM\x00*"):
         return "image"
-    low = head[:512].lower()
-    if suffix in (".html", ".htm", ".shtml", ".xhtml") or low.startswith((b"<!doctype html", b"<html", b"<?xml")) \
-            and b"<html" in data[:4096].lower():
+    low = head.removeprefix(b"\xef\xbb\xbf").lstrip()[:4096].lower()
+    if suffix in (".html", ".htm", ".shtml", ".xhtml") or low.startswith(b"<") and (
+            b"<html" in low or b"<!doctype html" in low):
         return "html"
     return "text"
 
