@@ -69,7 +69,6 @@ def check_narrative_staffing(report: Report) -> list[Finding]:
     return out
 
 
-_LEAD = r"(?:^|(?<=[，。；：、（(\s]|中|其))"
 
 
 _FIG_PATTERNS = {

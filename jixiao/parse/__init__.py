@@ -30,7 +30,6 @@ from ..model import (
 )
 from . import identity as ident
 from . import tables as tb
-from .decode import decode
 from .sections import build_sections, numbering
 from .tika import Blocks, read_tika
 
@@ -52,7 +51,6 @@ _CHROME = re.compile(
     r"点击(?:数|次数|量|率)|阅读(?:数|次数|量)|字号|打印本页|关闭窗口|【?\s*打印\s*】?\s*【?\s*关闭|网站标识码|网站地图|"
     r"Copyright|版权所有|主办单位|承办单位|技术支持|扫一扫|分享到|[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼]ICP备)",
     re.IGNORECASE)
-DOCX_MAGIC = b"PK\x03\x04"
 _YEAR_COLUMN = re.compile(r"(20\d{2})年(?:决算数|实际在职人数)")
 _YEAR_OF = re.compile(r"(20\d{2})\s*年度")
 _TABLE_TITLE = re.compile(r"表\s*[（(]?[^（(）)]{0,10}[）)]?\s*$")
@@ -129,15 +127,6 @@ def parse_docx_bytes(data: bytes, source: str = "<input>") -> Report:
     blocks = read_docx(data)
     report = parse_blocks(blocks, source=source, sha256=sha256_bytes(data), encoding="docx", source_format="docx")
     return _with_provenance(report, "\n".join(blocks.lines) + "\n", [], blocks.n_lines)
-
-
-def parse_rendered(rendered, source: str = "<input>", sha256: str | None = None, source_format: str = "rendered") -> Report:
-    """The model of a reader's output (:class:`jixiao.read.layout.Rendered`)."""
-    blocks = read_tika(rendered.text)
-    blocks.artefacts.update(rendered.artefacts)
-    report = parse_blocks(blocks, source=source, sha256=sha256 or sha256_bytes(rendered.text.encode("utf-8")),
-                          encoding=rendered.encoding, source_format=source_format)
-    return _with_provenance(report, rendered.text, rendered.line_pages, blocks.n_lines)
 
 
 def parse_text(text: str, source: str = "<input>", sha256: str | None = None, encoding: str = "utf-8") -> Report:

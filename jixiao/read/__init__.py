@@ -8,7 +8,6 @@ reader and nothing else.
 """
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 
 from ..errors import ReportError
@@ -32,13 +31,12 @@ class Source:
     encoding: str
     text: str | None = None  # the canonical text (None when the input is that text already)
     line_pages: list[int | None] = field(default_factory=list)
-    artefacts: Counter = field(default_factory=Counter)
 
 
 def _from_rendered(r: Rendered, fmt: str) -> Source:
     blocks = read_tika(r.text)
     blocks.artefacts.update(r.artefacts)
-    return Source(blocks, fmt, r.encoding, r.text, r.line_pages, r.artefacts)
+    return Source(blocks, fmt, r.encoding, r.text, r.line_pages)
 
 
 def _zip_names(data: bytes) -> list[str]:

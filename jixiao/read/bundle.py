@@ -9,8 +9,6 @@ be traced to the file (and page) it came from.
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
-from pathlib import Path
 
 from ..errors import ReportError
 from ..model import Cell, Paragraph, Row, SourcePart, TableBlock
@@ -77,8 +75,7 @@ def read_bundle(files: list[tuple[str, bytes]]) -> tuple[Source, list[SourcePart
     text = "".join(texts)
     out.lines = text.split("\n")[:-1]
     out.n_lines = len(out.lines)
-    return Source(out, "bundle", "utf-8", text, pages if any(p is not None for p in pages) else [],
-                  Counter(out.artefacts)), parts
+    return Source(out, "bundle", "utf-8", text, pages if any(p is not None for p in pages) else []), parts
 
 
 def _shift_into(out: Blocks, blocks: Blocks, offset: int) -> None:
@@ -91,11 +88,3 @@ def _shift_into(out: Blocks, blocks: Blocks, offset: int) -> None:
         out.blocks.append(TableBlock(rows, b.line_start + offset, b.line_end + offset, list(b.caption)))
     out.artefacts.update(blocks.artefacts)
     out.artefact_lines.update(n + offset for n in blocks.artefact_lines)
-
-
-def part_of(parts: list[SourcePart], line: int | None) -> SourcePart | None:
-    if line is None:
-        return None
-    return next((p for p in parts if p.line_start <= line <= p.line_end), None)
-
-

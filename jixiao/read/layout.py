@@ -15,7 +15,6 @@ and :data:`UP` on a full rectangular grid and :func:`render` does the rest.
 """
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -23,7 +22,6 @@ LEFT = object()  # covered by the cell to its left (column span): dropped, as Ti
 UP = object()  # covered by the cell above (row span): an empty cell, as Tika prints it
 
 _PAD = " \t\u3000\xa0"
-_BLANK_RUN = re.compile(r"\n\s*\n+")
 
 
 @dataclass
