@@ -25,7 +25,8 @@ COMPARISONS = (  # (query, heading) in page order
     ("unit_over_years", "单位历年变化"),
 )
 # Columns naming the source table a figure was read from: shown by the table's Chinese name.
-SOURCE_COLUMNS = {"source": "来源表", "three_public_source": "三公经费来源表"}
+# Columns that name a source table: shown by the table's name (their labels come from the schema).
+SOURCE_COLUMNS = ("source", "three_public_source")
 COMPARE_ROWS = 50  # rows of each comparison shown on /compare (the rest: the twins, paged by ?page=)
 UNIT_CHOICES = 300  # units listed in the /compare selects; beyond that, type a name (suggested)
 UNIT_SEPARATORS = re.compile("[,，、]")
@@ -355,7 +356,6 @@ async def compare(datasette, request):
         cfg = query_config(datasette, name)
         columns = [c for c in (data[0] if data else {}) if not c.startswith("_")]
         sections.append({
-            "headers": {c: SOURCE_COLUMNS[c] for c in columns if c in SOURCE_COLUMNS},
             "name": name, "heading": heading, "description": cfg.get("description", ""),
             "rows": data, "columns": columns, "body": table_body(datasette, data, columns),
             "more": more, "shown": len(data),
