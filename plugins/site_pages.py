@@ -1,4 +1,4 @@
-"""The site's own pages: home, search, comparison, downloads, data dictionary and API.
+"""The site's own pages: home, comparison, downloads, data dictionary and API.
 
 Pages that show query results run the stored queries of ``datasette.yml`` (same SQL, same
 parameters), so every chart has a ``/jixiao/<query>.json`` and ``.csv`` twin.
@@ -8,14 +8,13 @@ import re
 import urllib.parse
 
 from datasette import hookimpl
-from datasette.utils import named_parameters
-from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
 from jixiao import schema
 from jixiao.views import SOURCE_TABLE_NAMES
+from jixiao.pages import (  # noqa: F401
+    DB, query_config, render, report_url, rows, run_stored, table_count, twin_urls)
 
-DB = schema.DATABASE
 COMPARISONS = (  # (query, heading) in page order
     ("compare_units", "关键指标并列对比"),
     ("three_public", "三公经费分项及同比增减"),
@@ -30,70 +29,6 @@ SOURCE_COLUMNS = ("source", "three_public_source")
 COMPARE_ROWS = 50  # rows of each comparison shown on /compare (the rest: the twins, paged by ?page=)
 UNIT_CHOICES = 300  # units listed in the /compare selects; beyond that, type a name (suggested)
 UNIT_SEPARATORS = re.compile("[,，、]")
-SEARCH_FACET_SIZE = 20  # values listed per facet on /search
-SEARCH_FACETS = (("unit", "unit_name", "单位"), ("year", "fiscal_year", "年度"),
-                 ("city", "city", "城市"), ("section", "section", "章节"))
-
-
-def query_config(datasette, name):
-    q = datasette.config["databases"][DB]["queries"][name]
-    return q if isinstance(q, dict) else {"sql": q}
-
-
-async def run_stored(datasette, name, params, limit=None):
-    """Rows of a stored query; missing parameters are empty strings, as on its own page.
-
-    ``limit``: only the first rows (the query is wrapped, so SQLite stops early and no more
-    rows than shown are fetched and rendered).
-    """
-    sql = query_config(datasette, name)["sql"]
-    args = {p: str(params.get(p) or "") for p in named_parameters(sql)}
-    if limit is not None:
-        sql = f"select * from (\n{sql}\n) limit {int(limit)}"
-    results = await datasette.get_database(DB).execute(sql, args)
-    return [dict(r) for r in results.rows]
-
-
-async def table_count(datasette, table):
-    """Row count of a table: Datasette's cached counts (from the inspect file for the immutable
-    database), counted once when there is none."""
-    db = datasette.get_database(DB)
-    counts = await db.table_counts(limit=1000)
-    n = counts.get(table)
-    if n is None:
-        n = (await db.execute(f"select count(*) from [{table}]")).single_value()
-    return n
-
-
-async def rows(datasette, sql, params=None):
-    return [dict(r) for r in (await datasette.get_database(DB).execute(sql, params or {})).rows]
-
-
-def twin_urls(datasette, name, params):
-    """The .json / .csv / Excel links of a stored query with these parameters."""
-    sql = query_config(datasette, name)["sql"]
-    qs = urllib.parse.urlencode({p: params.get(p) or "" for p in named_parameters(sql)})
-    base = datasette.urls.path(f"/{DB}/{name}")
-    return {
-        "page": f"{base}?{qs}",
-        "json": f"{base}.json?{qs}&_shape=array",
-        "csv": f"{base}.csv?{qs}",
-        "excel_csv": f"{base}.csv?{qs}&_dl=1&_bom=1",
-        "xlsx": f"{base}.xlsx?{qs}",
-    }
-
-
-def report_url(datasette, report_id):
-    return datasette.urls.path("/report/" + urllib.parse.quote(report_id, safe=""))
-
-
-def unit_url(datasette, unit_name):
-    return datasette.urls.path("/unit/" + urllib.parse.quote(unit_name, safe=""))
-
-
-async def render(datasette, request, template, context):
-    html = await datasette.render_template([template], context, request=request)
-    return Response.html(html)
 
 
 # ---------------------------------------------------------------- charts (ECharts options)
@@ -233,66 +168,6 @@ async def home(datasette, request):
     # The same for every request: computed once per (immutable) database.
     return await render(datasette, request, "home.html", {
         **await once_per_database(datasette, "home", compute), "comparisons": COMPARISONS,
-    })
-
-
-MAX_QUERY_CHARS = 100  # longer search words are refused (a 400 in Chinese), never run
-
-
-async def search(datasette, request):
-    """The search page; any input gives a page: a 400 with a Chinese message for a query too
-    long, malformed or too slow (SQL time limit), never a 500."""
-    from datasette.database import QueryInterrupted
-    import sqlite3
-
-    params = {k: request.args.get(k, "").replace("\x00", "").strip()[:1000]
-              for k in ("q", "unit", "year", "city", "section")}
-    error = None
-    if len(params["q"]) > MAX_QUERY_CHARS:
-        error = f"检索词太长：最多 {MAX_QUERY_CHARS} 个字符，请缩短后再检索。"
-    else:
-        try:
-            return await search_page(datasette, request, params)
-        except QueryInterrupted:
-            error = "检索用时过长，已停止：请换用更具体的检索词或加上筛选条件。"
-        except (sqlite3.Error, ValueError):
-            error = "无法执行这个检索：请去掉特殊符号后再试。"
-    html = await datasette.render_template(["search.html"], {
-        "params": params, "hits": [], "facets": [], "error": error,
-        "twins": twin_urls(datasette, "search_hits", params)}, request=request)
-    return Response.html(html, status=400)
-
-
-async def search_page(datasette, request, params):
-    hits, facets = [], []
-    if params["q"]:
-        runs = {}  # the stored query once per distinct set of parameters
-
-        async def hits_for(p):
-            key = tuple(sorted(p.items()))
-            if key not in runs:
-                runs[key] = await run_stored(datasette, "search_hits", p)
-            return runs[key]
-
-        hits = [dict(h) for h in await hits_for(params)]
-        for h in hits:
-            h["url"] = report_url(datasette, h["report_id"]) + f"#s-{h['seq']}"
-        # Facet counts over the hits, each ignoring its own filter (like Datasette's facets). With no
-        # filter (or only one) most of these are the hits query itself, which runs only once.
-        for key, column, title in SEARCH_FACETS:
-            counts = {}
-            for h in await hits_for({**params, key: ""}):
-                counts[h[column]] = counts.get(h[column], 0) + 1
-            ranked = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
-            # The SEARCH_FACET_SIZE most frequent values (like Datasette's default_facet_size), and
-            # the selected one wherever it ranks.
-            shown = [kv for i, kv in enumerate(ranked) if i < SEARCH_FACET_SIZE or str(kv[0]) == params[key]]
-            values = [{"value": v, "count": n, "selected": str(v) == params[key],
-                       "url": "?" + urllib.parse.urlencode({**params, key: "" if str(v) == params[key] else v})}
-                      for v, n in shown]
-            facets.append({"key": key, "title": title, "values": values, "more": len(ranked) - len(shown)})
-    return await render(datasette, request, "search.html", {
-        "params": params, "hits": hits, "facets": facets, "twins": twin_urls(datasette, "search_hits", params),
     })
 
 
@@ -461,20 +336,8 @@ memoise_schema_lookups()
 def register_routes():
     return [
         (r"^/$", home),
-        (r"^/search$", search),
         (r"^/compare$", compare),
         (r"^/downloads$", downloads),
         (r"^/dictionary$", dictionary),
         (r"^/api$", api),
     ]
-
-
-def highlight(snippet):
-    """Escape a search snippet, then mark the 【hits】 (the brackets stay visible)."""
-    text = str(escape(snippet or ""))
-    return Markup(text.replace("【", "<mark>【").replace("】", "】</mark>"))
-
-
-@hookimpl
-def prepare_jinja2_environment(env):
-    env.filters["highlight"] = highlight

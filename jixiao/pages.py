@@ -1,0 +1,74 @@
+"""What the site's page plugins share: running the stored queries of ``datasette.yml``, the
+links to a report or unit page and to a query's downloads, and rendering a template.
+
+(Plugins in ``plugins/`` are loaded by path and cannot import one another; this module can be.)
+"""
+import urllib.parse
+
+from datasette.utils import named_parameters
+from datasette.utils.asgi import Response
+
+from jixiao import schema
+
+DB = schema.DATABASE
+
+
+def query_config(datasette, name):
+    q = datasette.config["databases"][DB]["queries"][name]
+    return q if isinstance(q, dict) else {"sql": q}
+
+
+async def run_stored(datasette, name, params, limit=None):
+    """Rows of a stored query; missing parameters are empty strings, as on its own page.
+
+    ``limit``: only the first rows (the query is wrapped, so SQLite stops early and no more
+    rows than shown are fetched and rendered).
+    """
+    sql = query_config(datasette, name)["sql"]
+    args = {p: str(params.get(p) or "") for p in named_parameters(sql)}
+    if limit is not None:
+        sql = f"select * from (\n{sql}\n) limit {int(limit)}"
+    results = await datasette.get_database(DB).execute(sql, args)
+    return [dict(r) for r in results.rows]
+
+
+async def table_count(datasette, table):
+    """Row count of a table: Datasette's cached counts (from the inspect file for the immutable
+    database), counted once when there is none."""
+    db = datasette.get_database(DB)
+    counts = await db.table_counts(limit=1000)
+    n = counts.get(table)
+    if n is None:
+        n = (await db.execute(f"select count(*) from [{table}]")).single_value()
+    return n
+
+
+async def rows(datasette, sql, params=None):
+    return [dict(r) for r in (await datasette.get_database(DB).execute(sql, params or {})).rows]
+
+
+def twin_urls(datasette, name, params):
+    """The .json / .csv / Excel links of a stored query with these parameters."""
+    sql = query_config(datasette, name)["sql"]
+    qs = urllib.parse.urlencode({p: params.get(p) or "" for p in named_parameters(sql)})
+    base = datasette.urls.path(f"/{DB}/{name}")
+    return {
+        "page": f"{base}?{qs}",
+        "json": f"{base}.json?{qs}&_shape=array",
+        "csv": f"{base}.csv?{qs}",
+        "excel_csv": f"{base}.csv?{qs}&_dl=1&_bom=1",
+        "xlsx": f"{base}.xlsx?{qs}",
+    }
+
+
+def report_url(datasette, report_id):
+    return datasette.urls.path("/report/" + urllib.parse.quote(report_id, safe=""))
+
+
+def unit_url(datasette, unit_name):
+    return datasette.urls.path("/unit/" + urllib.parse.quote(unit_name, safe=""))
+
+
+async def render(datasette, request, template, context):
+    html = await datasette.render_template([template], context, request=request)
+    return Response.html(html)
