@@ -130,3 +130,40 @@ def test_check_is_pure(check):
 def test_check_is_silent_on_a_consistent_fixture(check):
     """three_public_ok.txt is consistent: no 错误 from any check."""
     assert [f for f in check(parse_text(OK)) if f.severity == "错误"] == []
+
+
+def _indicator_findings(r):
+    """(evaluation kind, indicator, verdict, rules of the findings at its line)."""
+    from jixiao import indicators
+
+    at = {}
+    for f in checks.run_checks(r):
+        for line in f.lines:
+            at.setdefault(line, set()).add(f.rule)
+    for ev in r.evaluations:
+        for i in ev.indicators:
+            if not i.placeholder:
+                yield ev.kind, i, indicators.verdict(i, ev.kind), at.get(i.line, set())
+
+
+@pytest.mark.parametrize("key", sorted(S))
+def test_score_findings_agree_with_published_verdicts(key):
+    """The evidence checks judge met / not met with the verdict the site publishes, so the two
+    cannot disagree: a 未达成 row with full marks is flagged, a flagged 'met yet deducted' row is 达成."""
+    from jixiao.indicators import MET, NOT_MET
+
+    rows = list(_indicator_findings(report(key)))
+    assert rows
+    for kind, i, v, rules in rows:
+        if "score_vs_evidence" in rules:
+            assert v.verdict == NOT_MET, (i.line, v)
+        if "deduction_despite_met" in rules:
+            assert v.verdict == MET and v.lost_points, (i.line, v)
+        if v.verdict == MET and v.lost_points and kind != "third_party":
+            assert "deduction_despite_met" in rules, (i.line, v)
+
+
+def test_met_by_wording_yet_deducted_is_flagged():
+    """002: 符合文件标准 against a target naming the 办法 is 达成 by wording; 8 of 10 points is a doubt."""
+    found = [f for f in checks.run_checks(report("002")) if f.rule == "deduction_despite_met"]
+    assert any("符合文件标准" in f.message and "8/10" in f.message for f in found)

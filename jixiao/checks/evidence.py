@@ -15,10 +15,10 @@ def check_score_vs_evidence(report: Report) -> list[Finding]:
         for i in _rows(ev):
             tv, av, wv, sv, note = aligned(i)
             w, s = _n(wv), _n(sv)
-            t, a = ind_mod.measure(tv.text), ind_mod.measure(av.text)
-            if tv is i.target:
-                t, a = ind_mod.indicator_measures(i)
-            ratio, met = ind_mod.compare(t, a)
+            # Met or not is the published verdict's (one judgement for the page, the API and the
+            # checks); the wording of the finding quotes the cells as aligned.
+            v = ind_mod.verdict(i, ev.kind)
+            t, a, ratio, met = v.target, v.actual, v.ratio, v.met
             full = s is not None and (w is None and wv.kind == "text" or w is not None and s >= w)
             name = f"{_label(ev)}“{i.level3 or i.level2}”"
             if met is False and full:
