@@ -22,6 +22,7 @@ from typing import Iterable
 import sqlite_utils
 
 from .schema import TABLES, create_indexes, create_tables, sql_value
+from . import search
 from .search import FTS_COLUMNS, FTS_TABLE, escape_fts_cjk, han_split  # noqa: F401  (re-exported)
 from .views import VIEWS, materialise
 
@@ -54,8 +55,6 @@ class DatabaseWriter:
                 self.conn.execute(f"pragma {pragma}")
             if previous is None:
                 create_tables(sqlite_utils.Database(self.conn), indexes=False)
-                cols = ", ".join(FTS_COLUMNS)
-                self.conn.execute(f"create virtual table {FTS_TABLE} using fts5({cols}, tokenize='unicode61')")
                 self.conn.execute("begin")
             else:
                 self.conn.execute("begin")
@@ -69,12 +68,10 @@ class DatabaseWriter:
             for t in TABLES
         }
         self._insert["sections"] = self._insert["sections"].replace("([", "(rowid, [", 1).replace("values (", "values (?, ", 1)
-        self._insert_fts = f"insert into {FTS_TABLE}(rowid, {', '.join(FTS_COLUMNS)}) values (?, ?, ?)"
 
     def _remove(self, ids: list[str]) -> None:
         doomed = json.dumps(ids, ensure_ascii=False)
-        self.conn.execute(f"delete from {FTS_TABLE} where rowid in (select rowid from sections "
-                          "where report_id in (select value from json_each(?)))", [doomed])
+        search.drop_reports(self.conn, ids)  # while their rows are still there
         for t in reversed(TABLES):  # children before reports
             if t.name == "build_errors":
                 self.conn.execute("delete from build_errors")
@@ -93,7 +90,6 @@ class DatabaseWriter:
                 first = self._next_section
                 self._next_section += len(rows)
                 self.conn.executemany(self._insert["sections"], ((first + i, *row) for i, row in enumerate(rows)))
-                self.conn.executemany(self._insert_fts, ((first + i, h, b) for i, (h, b) in enumerate(search)))
             else:
                 self.conn.executemany(self._insert[t.name], rows)
             self.counts[t.name] += len(rows)
@@ -120,10 +116,12 @@ class DatabaseWriter:
                                   "(select report_id from reports)", [json.dumps(self._ids, ensure_ascii=False)])]
             if violations:
                 raise RuntimeError(f"foreign key violations: {violations[:5]}")
-            if not self.patch:
-                # Merging the search index and the planner statistics are whole-file passes:
-                # done by full builds; an incremental build keeps the previous ones.
-                self.conn.execute(f"insert into {FTS_TABLE}({FTS_TABLE}) values ('optimize')")
+            if self.patch:
+                search.index_reports(self.conn, self._ids)  # the reports this build added
+            else:
+                # The search index (one pass over the published tables) and the planner
+                # statistics are whole-file passes: an incremental build keeps the previous ones.
+                search.create_index(self.conn)
                 self.conn.execute("pragma analysis_limit = 1000")  # bounded: ≤ 1000 rows per index
                 self.conn.execute("analyze")
             self.conn.execute("commit")

@@ -41,3 +41,36 @@ def escape_fts_cjk(query: str) -> str:
     terms = [b.replace('"', "") for b in _TERMS.split(query) if b and b != '""']
     phrases = [" ".join(HAN_RE.sub(r" \1 ", t).split()) for t in terms]
     return " ".join(f'"{p}"' for p in phrases if p) or '""'
+
+
+# ---------------------------------------------------------------- the index (build side)
+
+def _section_docs(conn, where: str = "", params=()):
+    for rowid, heading, body in conn.execute(f"select rowid, heading, body from sections {where}", params):
+        yield rowid, han_split(heading), han_split(body)
+
+
+def create_index(conn) -> None:
+    """Create and fill the search index in one pass over the published tables (full build)."""
+    conn.execute(f"create virtual table {FTS_TABLE} using fts5({', '.join(FTS_COLUMNS)}, tokenize='unicode61')")
+    conn.executemany(f"insert into {FTS_TABLE}(rowid, {', '.join(FTS_COLUMNS)}) values (?, ?, ?)",
+                     _section_docs(conn))
+    conn.execute(f"insert into {FTS_TABLE}({FTS_TABLE}) values ('optimize')")
+
+
+def _ids_json(report_ids) -> str:
+    import json
+    return json.dumps(list(report_ids), ensure_ascii=False)
+
+
+def drop_reports(conn, report_ids) -> None:
+    """Remove these reports' entries from the index; call while their rows are still in the tables."""
+    conn.execute(f"delete from {FTS_TABLE} where rowid in (select rowid from sections "
+                 "where report_id in (select value from json_each(?)))", [_ids_json(report_ids)])
+
+
+def index_reports(conn, report_ids) -> None:
+    """Add these reports' entries (their rows already written) to the index."""
+    conn.executemany(f"insert into {FTS_TABLE}(rowid, {', '.join(FTS_COLUMNS)}) values (?, ?, ?)",
+                     _section_docs(conn, "where report_id in (select value from json_each(?))",
+                                   [_ids_json(report_ids)]))
