@@ -1,37 +1,55 @@
-"""Frictionless data packages: one per report and one for the whole corpus.
+"""Frictionless data packages, written from the finished database.
 
-Layout::
+Layout (one package: the corpus; per-report packages are made on request)::
 
-    datapackages/<report_id>/datapackage.json + <table>.csv   (one per report; readable folder name)
-    datapackages/jixiao/datapackage.json + <table>.csv         (the corpus, all reports)
+    datapackages/jixiao/datapackage.json
+    datapackages/jixiao/<table>.csv.gz      one per table of the schema (gzip, validated by Frictionless)
+    datapackages/jixiao/<table>.parquet     the same rows, typed (pyarrow, zstd), for DuckDB / pandas / R
 
-Folder names keep the readable report_id (e.g. ``2024-岳阳市司法局``); the package ``name``
-must be lowercase ASCII, so it is derived from the inputs: ``jixiao-<division code>-<year>-
-<first 8 hex of the source sha256>`` (see :func:`package_name`).
+* :func:`write_corpus` reads every table of :data:`jixiao.schema.TABLES` from the database
+  (a new table in the schema flows in with no code here), in primary-key order, streamed in
+  batches (bounded memory), so the package is the same bytes whatever order the build inserted
+  the rows in: fixed gzip header (no name, mtime 0), fixed Parquet row-group boundaries.
+* :func:`report_package` is one report's package as a zip (datapackage.json + one CSV per
+  table, with a UTF-8 BOM so Excel opens them), byte-identical every time: sorted entries,
+  fixed timestamps and permissions. ``/download/report/<id>.zip`` and ``jixiao package``
+  serve it.
+* The Parquet files are listed as ``type: file`` resources with ``bytes`` and ``hash``:
+  Frictionless checks their integrity, and the rows are validated on the CSVs (its Parquet
+  reader needs pandas, which we do not install). ``jixiao validate`` also compares each Parquet
+  file's rows and columns with the database.
 
-Byte-identical rebuilds: rows are in schema order, JSON keys in a fixed order, numbers as
-exact decimals, and ``created`` is derived from the inputs, never from the clock: it is
-1 January of the year after the (latest) fiscal year covered, the earliest date such a report
-can be published. The whole tree is written to a temporary folder beside the target and
-swapped in only when complete.
+``created`` is derived from the inputs, never from the clock: 1 January of the year after the
+latest fiscal year covered. The date each report was first built is kept out of the package
+(see :func:`record_build_dates`).
 """
 from __future__ import annotations
 
+import csv
+import datetime
+import gzip
+import hashlib
+import io
 import json
 import os
 import re
 import shutil
+import sqlite3
 import tempfile
-from decimal import Decimal
-from functools import lru_cache
+import zipfile
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable
+from types import SimpleNamespace
+from typing import Any, Iterator
 
-from .model import Report
 from .schema import LICENSE, SOURCE_TITLE, TABLE_BY_NAME, TABLES, Table, frictionless_schema
 
 CORPUS = "jixiao"
+BOM = "\ufeff"
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest a zip entry can say: fixed, so the bytes are too
+FETCH = 2048  # rows per fetch from SQLite
+BATCH_ROWS = 131_072  # a Parquet row group: at most this many rows …
+BATCH_CHARS = 32 << 20  # … or about this much CSV text (bounds memory for the text tables)
 _SAFE_FOLDER = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
 
@@ -42,12 +60,12 @@ def version() -> str:
         return "0.0.0"
 
 
-def package_name(report: Report) -> str:
+def package_name(report) -> str:
     """A valid Frictionless name for the report's package (lowercase ASCII, stable)."""
     return f"jixiao-{report.division_code or 'unknown'}-{report.fiscal_year or 'unknown'}-{report.source_sha256[:8]}"
 
 
-MAX_NAME_BYTES = 100  # a folder name, whatever the report says (file systems stop at 255 bytes)
+MAX_NAME_BYTES = 100  # a file name, whatever the report says (file systems stop at 255 bytes)
 
 
 def bounded_name(name: str, limit: int = MAX_NAME_BYTES) -> str:
@@ -55,14 +73,13 @@ def bounded_name(name: str, limit: int = MAX_NAME_BYTES) -> str:
     ``-`` and 8 hex of the whole name's sha256 (so two long names stay apart)."""
     if len(name.encode("utf-8")) <= limit:
         return name
-    import hashlib
-
     tail = "-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
     head = name.encode("utf-8")[:limit - len(tail)].decode("utf-8", "ignore").rstrip(". ")
     return head + tail
 
 
-def folder_name(report: Report) -> str:
+def folder_name(report) -> str:
+    """The readable folder (zip prefix) of a report's package: its report_id, made safe."""
     name = bounded_name(_SAFE_FOLDER.sub("_", report.report_id).strip(". "))
     return name if name and name != CORPUS else f"report-{report.source_sha256[:12]}"
 
@@ -73,23 +90,14 @@ def created(years: list[int | None]) -> str:
     return f"{year:04d}-01-01T00:00:00Z"
 
 
-def csv_value(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return str(value)
+# ---------------------------------------------------------------- descriptors
 
 
-def resource(t: Table) -> dict[str, Any]:
-    return {
+def csv_resource(t: Table, path: str) -> dict[str, Any]:
+    d = {
         "name": t.name,
         "type": "table",
-        "path": f"{t.name}.csv",
+        "path": path,
         "scheme": "file",
         "format": "csv",
         "mediatype": "text/csv",
@@ -99,6 +107,25 @@ def resource(t: Table) -> dict[str, Any]:
         "title": f"{t.zh} {t.en}",
         "description": f"{t.zh_description}\n{t.en_description}",
         "schema": frictionless_schema(t),
+    }
+    if path.endswith(".gz"):
+        d["compression"] = "gz"
+    return d
+
+
+def parquet_resource(t: Table, size: int, sha256: str) -> dict[str, Any]:
+    return {
+        "name": f"{t.name}-parquet",
+        "type": "file",
+        "path": f"{t.name}.parquet",
+        "scheme": "file",
+        "format": "parquet",
+        "mediatype": "application/vnd.apache.parquet",
+        "title": f"{t.zh} {t.en}（Parquet）",
+        "description": f"{t.name} 表的同一批行，带类型的 Parquet 格式（zstd 压缩）。"
+                       f"\nThe rows of {t.name} as typed Parquet (zstd); its columns are those of the {t.name} resource.",
+        "bytes": size,
+        "hash": f"sha256:{sha256}",
     }
 
 
@@ -111,7 +138,7 @@ def source_entry(r) -> dict[str, Any]:
     return entry
 
 
-def descriptor(name: str, title: str, description: str, reports: list[Report], tables: list[Table]) -> dict:
+def descriptor(name: str, title: str, description: str, reports: list, resources: list[dict]) -> dict:
     return {
         "name": name,
         "title": title,
@@ -121,70 +148,305 @@ def descriptor(name: str, title: str, description: str, reports: list[Report], t
         "licenses": [LICENSE],
         "sources": [source_entry(r) for r in reports],
         "keywords": ["绩效自评", "部门整体支出", "performance evaluation", "China", "budget"],
-        "resources": [resource(t) for t in tables],
+        "resources": resources,
     }
 
 
-def report_descriptor(report: Report) -> dict:
-    """The datapackage.json of one report's package."""
+def report_descriptor(report, resources: list[dict] | None = None) -> dict:
+    """The datapackage.json of one report's package (``report``: a reports row, attributes)."""
     return descriptor(
-        package_name(report),
+        report.package_name or package_name(report),
         f"{report.title or report.report_id}",
         f"{report.unit_name or ''} {report.fiscal_year or ''} 年度绩效自评报告的结构化数据（{report.report_kind}）。"
         f"\nStructured data of one performance self-evaluation report. {SOURCE_TITLE}",
-        [report], [t for t in TABLES if t.per_report],
+        [report], resources if resources is not None else [csv_resource(t, f"{t.name}.csv") for t in PER_REPORT],
     )
 
 
-def corpus_descriptor(reports: list) -> dict:
+def corpus_descriptor(reports: list, resources: list[dict]) -> dict:
     """The datapackage.json of the corpus package (``reports``: anything with the source fields)."""
     return descriptor(
         CORPUS,
         "绩效自评报告开放数据（全部报告） jixiao corpus",
         f"全部 {len(reports)} 份部门整体支出绩效自评报告的结构化数据。金额单位万元，比率为百分数。"
-        "\nAll reports in one package. Money in 万元 (10,000 yuan), rates in percent.",
-        reports, list(TABLES),
+        "每张表一个 CSV（gzip）和一个同样内容的 Parquet 文件。"
+        "\nAll reports in one package. Money in 万元 (10,000 yuan), rates in percent. "
+        "Each table as CSV (gzip) and the same rows as Parquet.",
+        reports, resources,
     )
 
 
-_RESOURCES = "\u0000resources\u0000"
-
-
-@lru_cache(maxsize=4)
-def _resources_json(names: tuple[str, ...]) -> str:
-    """The resources list as it sits in a descriptor (one nesting level deep)."""
-    text = json.dumps([resource(TABLE_BY_NAME[n]) for n in names], ensure_ascii=False, indent=2)
-    return text.replace("\n", "\n  ")
-
-
 def dumps(desc: dict) -> str:
-    """The descriptor as JSON (2-space indent). The resources (all the table schemas, ~100 KB,
-    the same in every package) are serialised once and spliced in: the indenting encoder is
-    pure Python and was the slowest step of publishing a report."""
-    names = tuple(r["name"] for r in desc["resources"])
-    if [resource(TABLE_BY_NAME[n]) for n in names[:1]] != desc["resources"][:1]:
-        return json.dumps(desc, ensure_ascii=False, indent=2) + "\n"  # not the standard resources
-    text = json.dumps({**desc, "resources": _RESOURCES}, ensure_ascii=False, indent=2)
-    return text.replace(json.dumps(_RESOURCES), _resources_json(names), 1) + "\n"
+    return json.dumps(desc, ensure_ascii=False, indent=2) + "\n"
 
 
-def write_folder(d: Path, files: dict[str, str], reuse_from: Path | None = None) -> bool:
-    """Create folder ``d`` with ``files``, or hard-link them from ``reuse_from`` (an identical
-    folder of the previous tree). True when linked. Files are never modified in place, only
-    replaced with the whole tree, so sharing inodes with the previous tree is safe."""
-    d.mkdir()
-    if reuse_from is not None and reuse_from.is_dir():
-        try:
-            for name in files:
-                os.link(reuse_from / name, d / name)
-            return True
-        except OSError:  # a file missing, another file system, links not allowed: write instead
-            shutil.rmtree(d)
-            d.mkdir()
-    for name, text in files.items():
-        with open(d / name, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-    return False
+PER_REPORT = [t for t in TABLES if t.per_report and "report_id" in t.field_names]
+
+# ---------------------------------------------------------------- rows from the database
+
+
+def _select(t: Table, where: str = "") -> str:
+    cols = ", ".join(f"[{c}]" for c in t.field_names)
+    order = ", ".join(f"[{c}]" for c in t.primary_key)
+    return f"select {cols} from [{t.name}] {where} order by {order}"
+
+
+def _batches(conn: sqlite3.Connection, sql: str, params=()) -> Iterator[list[tuple]]:
+    cur = conn.execute(sql, params)
+    while True:
+        rows = cur.fetchmany(FETCH)
+        if not rows:
+            return
+        yield rows
+
+
+def csv_text(rows: list[tuple]) -> str:
+    """Rows as SQLite gives them: None → empty, numbers as Python prints them (shortest exact
+    form), booleans 1/0 (true and false values of Frictionless), JSON columns as their text.
+    No per-cell Python: this is the package writer's hot loop."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    return buf.getvalue()
+
+
+def csv_header(t: Table) -> str:
+    return ",".join(t.field_names) + "\n"  # field names are plain ASCII identifiers: no quoting
+
+
+# ---------------------------------------------------------------- Parquet
+
+
+def arrow_schema(t: Table):
+    import pyarrow as pa
+
+    kinds = {"string": pa.string(), "integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_(),
+             "array": pa.string(), "object": pa.string()}  # array/object: JSON text, as in SQLite and the CSV
+    fields = []
+    for f in t.fields:
+        meta = {"title": f.zh, "description": f.en}
+        if f.unit:
+            meta["unit"] = f.unit
+        if f.type in ("array", "object"):
+            meta["json"] = f.type
+        fields.append(pa.field(f.name, kinds[f.type], nullable=f.name not in t.primary_key and not f.required,
+                               metadata=meta))
+    return pa.schema(fields, metadata={"title": f"{t.zh} {t.en}", "description": t.en_description})
+
+
+def _arrow_batch(t: Table, schema, rows: list[tuple]):
+    import pyarrow as pa
+
+    columns = list(zip(*rows)) if rows else [() for _ in t.fields]
+    arrays = []
+    for f, field, col in zip(t.fields, schema, columns):
+        if f.type == "boolean":
+            col = [None if v is None else bool(v) for v in col]
+        elif f.type == "number":
+            col = [None if v is None else float(v) for v in col]
+        arrays.append(pa.array(col, type=field.type))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def write_table(conn: sqlite3.Connection, t: Table, out_dir: Path) -> tuple[dict, dict]:
+    """One table → ``<name>.csv.gz`` and ``<name>.parquet``; returns their two resources."""
+    import pyarrow.parquet as pq
+
+    schema = arrow_schema(t)
+    csv_path, pq_path = out_dir / f"{t.name}.csv.gz", out_dir / f"{t.name}.parquet"
+    with open(csv_path, "wb") as raw, \
+            gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as gz, \
+            pq.ParquetWriter(pq_path, schema, compression="zstd", compression_level=6,
+                             write_statistics=True, store_schema=True) as writer:
+        gz.write(csv_header(t).encode())
+        pending, chars, groups = [], 0, 0
+
+        for rows in _batches(conn, _select(t)):
+            text = csv_text(rows)
+            gz.write(text.encode())
+            pending.extend(rows)
+            chars += len(text)
+            if len(pending) >= BATCH_ROWS or chars >= BATCH_CHARS:
+                writer.write_table(_arrow_batch(t, schema, pending), row_group_size=BATCH_ROWS)
+                pending, chars, groups = [], 0, groups + 1
+        if pending or not groups:  # an empty table still gets its schema
+            writer.write_table(_arrow_batch(t, schema, pending), row_group_size=BATCH_ROWS)
+    return csv_resource(t, csv_path.name), parquet_resource(t, pq_path.stat().st_size, _sha256(pq_path))
+
+
+def _reports(conn: sqlite3.Connection) -> list[SimpleNamespace]:
+    conn.row_factory = sqlite3.Row
+    try:
+        return [SimpleNamespace(**dict(r)) for r in conn.execute("select * from reports order by report_id")]
+    finally:
+        conn.row_factory = None
+
+
+def _write_one(db_path: str, name: str, out_dir: str) -> tuple[dict, dict]:
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        return write_table(conn, TABLE_BY_NAME[name], Path(out_dir))
+    finally:
+        conn.close()
+
+
+PARALLEL_BYTES = 32 << 20  # a smaller database is written inline: starting processes costs more
+
+
+def write_corpus(db_path: str | Path, out_dir: str | Path, workers: int | None = None) -> dict:
+    """Write the corpus package of the (complete) database ``db_path`` into ``out_dir`` (created;
+    files there are replaced). Tables are written by ``workers`` processes (default: one per
+    core) when the database is big; each file depends only on the database, so the result is
+    the same bytes either way. Returns the descriptor."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    db = str(Path(db_path).resolve())
+    workers = workers or os.cpu_count() or 1
+    names = [t.name for t in TABLES]
+    if workers > 1 and Path(db).stat().st_size > PARALLEL_BYTES:
+        from concurrent.futures import ProcessPoolExecutor
+
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:  # the biggest tables first, so the processes finish together
+            size = {n: conn.execute(f"select count(*) from [{n}]").fetchone()[0] * len(TABLE_BY_NAME[n].fields)
+                    for n in names}
+        finally:
+            conn.close()
+        with ProcessPoolExecutor(max_workers=min(workers, len(names))) as pool:
+            futures = {n: pool.submit(_write_one, db, n, str(out_dir)) for n in sorted(names, key=lambda n: -size[n])}
+            done = {n: f.result() for n, f in futures.items()}
+    else:
+        done = {n: _write_one(db, n, str(out_dir)) for n in names}
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        desc = corpus_descriptor(_reports(conn), [done[n][0] for n in names] + [done[n][1] for n in names])
+    finally:
+        conn.close()
+    (out_dir / "datapackage.json").write_text(dumps(desc), encoding="utf-8")
+    return desc
+
+
+# ---------------------------------------------------------------- one report, on request
+
+
+def _zip_entry(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, ZIP_TIME)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    info.create_system = 3  # Unix, whatever machine builds it
+    return info
+
+
+def report_files(conn: sqlite3.Connection, report_id: str) -> dict[str, bytes] | None:
+    """One report's package files (datapackage.json + one CSV per table, BOM first), or None."""
+    conn.row_factory = sqlite3.Row
+    try:
+        row = conn.execute("select * from reports where report_id = ?", [report_id]).fetchone()
+    finally:
+        conn.row_factory = None
+    if row is None:
+        return None
+    report = SimpleNamespace(**dict(row))
+    files = {"datapackage.json": dumps(report_descriptor(report)).encode()}
+    for t in PER_REPORT:
+        parts = [BOM, csv_header(t)]
+        for rows in _batches(conn, _select(t, "where report_id = ?"), [report_id]):
+            parts.append(csv_text(rows))
+        files[f"{t.name}.csv"] = "".join(parts).encode()
+    return files
+
+
+def zip_bytes(files: dict[str, bytes], prefix: str) -> bytes:
+    """A zip of ``files`` under ``prefix/``: sorted entries, fixed times → the same bytes every time."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for name in sorted(files):
+            z.writestr(_zip_entry(f"{prefix}/{name}"), files[name])
+    return out.getvalue()
+
+
+def report_package(conn: sqlite3.Connection, report_id: str) -> bytes | None:
+    """One report's data package as zip bytes, from the database; None when there is no such report."""
+    files = report_files(conn, report_id)
+    if files is None:
+        return None
+    report = SimpleNamespace(report_id=report_id, source_sha256=json.loads(files["datapackage.json"])
+                             ["sources"][0]["sha256"])
+    return zip_bytes(files, folder_name(report))
+
+
+def corpus_zip(folder: Path, target) -> None:
+    """The corpus package as one zip written to the binary file ``target``: the CSVs unpacked,
+    with a BOM (Excel opens them), the Parquet files stored as they are, and a datapackage.json
+    whose CSV resources name the unpacked files. Streamed: memory stays small however big."""
+    desc = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    for r in desc["resources"]:
+        if r.get("compression") == "gz":
+            r["path"] = r["path"][:-3]
+            del r["compression"]
+    with zipfile.ZipFile(target, "w") as z:
+        z.writestr(_zip_entry(f"{CORPUS}/datapackage.json"), dumps(desc).encode())
+        for r in desc["resources"]:
+            src = folder / (r["path"] + ".gz" if r["type"] == "table" else r["path"])
+            info = _zip_entry(f"{CORPUS}/{r['path']}")
+            if r["type"] != "table":
+                info.compress_type = zipfile.ZIP_STORED  # Parquet is compressed already
+            with z.open(info, "w", force_zip64=True) as dst:
+                if r["type"] == "table":
+                    dst.write(BOM.encode())
+                    with gzip.open(src, "rb") as fh:
+                        shutil.copyfileobj(fh, dst, 1 << 20)
+                else:
+                    with open(src, "rb") as fh:
+                        shutil.copyfileobj(fh, dst, 1 << 20)
+
+
+# ---------------------------------------------------------------- the build's dates
+
+
+BUILD_DATES = "report_builds"
+
+
+def record_build_dates(db_path: str | Path, previous: str | Path | None, now: datetime.datetime | None = None) -> None:
+    """Table ``report_builds`` (report_id, source_sha256, first_built) in the database being built:
+    when each report's content was first built — kept from ``previous`` (the database this build
+    replaces) when the report's source sha256 is unchanged, else now. The site's sitemap and feed
+    read it; it is not in the schema, so it never enters the (reproducible) data packages."""
+    stamp = (now or datetime.datetime.now(datetime.timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        conn.execute(f"drop table if exists [{BUILD_DATES}]")
+        conn.execute(f"create table [{BUILD_DATES}] (report_id text primary key, source_sha256 text, "
+                     "first_built text not null)")
+        old: dict[str, str] = {}
+        prev = Path(previous) if previous else None
+        if prev and prev.exists() and prev.resolve() != Path(db_path).resolve():
+            try:
+                pc = sqlite3.connect(f"file:{prev.resolve()}?mode=ro", uri=True)
+                try:
+                    old = dict(pc.execute(f"select source_sha256, min(first_built) from [{BUILD_DATES}] "
+                                          "group by source_sha256"))
+                finally:
+                    pc.close()
+            except sqlite3.Error:  # no such table (an older build), or not a database: dates start now
+                old = {}
+        rows = [(rid, sha, old.get(sha, stamp))
+                for rid, sha in conn.execute("select report_id, source_sha256 from reports")]
+        conn.execute("begin")
+        conn.executemany(f"insert into [{BUILD_DATES}] values (?, ?, ?)", rows)
+        conn.execute("commit")
+    finally:
+        conn.close()
+
+
+# ---------------------------------------------------------------- the tree the build swaps in
 
 
 def remove_later(path: Path) -> None:
@@ -200,92 +462,24 @@ def remove_later(path: Path) -> None:
 
 
 class TreeWriter:
-    """Writes the package tree into a temporary folder beside ``out``; :meth:`commit` swaps it in.
-
-    Report folders are made by the build's workers under :attr:`parts` (see :func:`write_folder`)
-    and moved to their final name with :meth:`place`, or written here with :meth:`add_report`.
-    Their CSV rows are appended to the corpus package's CSVs as they come
-    (:meth:`append_corpus`), so nothing is held in memory.
-    """
+    """The package tree, written into a temporary folder beside ``out`` from the finished
+    database (:meth:`write`); :meth:`commit` swaps it in, :meth:`abort` removes it."""
 
     def __init__(self, out: str | Path):
         self.out = Path(out)
         self.out.parent.mkdir(parents=True, exist_ok=True)
-        self.keys: dict[str, str] = {}  # folder → cache key of what was written there
-        self.folders: set[str] = set()
         self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.", suffix=".tmp", dir=self.out.parent))
-        self.parts = self.tmp / ".parts"
-        self.corpus = {}
-        self._previous = {}  # table → the previous corpus CSV, opened when rows are copied from it
         try:
             os.chmod(self.tmp, 0o755)
             for stale in self.out.parent.glob(f".{self.out.name}.*.old"):  # left by an interrupted removal
                 remove_later(stale)
-            self.parts.mkdir()
-            (self.tmp / CORPUS).mkdir()
-            for t in TABLES:
-                # binary, so the byte range of each report's rows is known (see :meth:`copy_corpus`)
-                self.corpus[t.name] = open(self.tmp / CORPUS / f"{t.name}.csv", "wb")
-                self.corpus[t.name].write((",".join(t.field_names) + "\n").encode())
         except BaseException:
             self.abort()
             raise
 
-    def unique_folder(self, folder: str, fallback: str) -> str:
-        return fallback if folder in self.folders or folder == CORPUS else folder
-
-    def place(self, part: str, folder: str, key: str | None = None) -> None:
-        """Move the folder a worker made under :attr:`parts` to its name in the tree."""
-        os.rename(self.parts / part, self.tmp / folder)
-        self.folders.add(folder)
-        if key:
-            self.keys[folder] = key
-
-    def add_report(self, folder: str, files: dict[str, str]) -> None:
-        write_folder(self.tmp / folder, files)
-        self.folders.add(folder)
-
-    def append_corpus(self, csv_rows: dict[str, str]) -> dict[str, tuple[int, int]]:
-        """Append one report's rows to the corpus CSVs; returns each table's byte range."""
-        ranges = {}
-        for name, text in csv_rows.items():
-            fh = self.corpus[name]
-            start = fh.tell()
-            fh.write(text.encode())
-            ranges[name] = (start, fh.tell())
-        return ranges
-
-    def link_folder(self, old: str, folder: str, key: str) -> None:
-        """Take a report folder unchanged from the previous tree (hard links)."""
-        d = self.tmp / folder
-        d.mkdir()
-        for f in os.scandir(self.out / old):
-            os.link(f.path, d / f.name)
-        self.folders.add(folder)
-        self.keys[folder] = key
-
-    def copy_corpus(self, ranges: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
-        """Append a report's rows copied from the previous tree's corpus CSVs (byte ranges)."""
-        out = {}
-        for name, (start, end) in ranges.items():
-            src = self._previous.get(name)
-            if src is None:
-                src = self._previous[name] = open(self.out / CORPUS / f"{name}.csv", "rb")
-            src.seek(start)
-            fh = self.corpus[name]
-            new_start = fh.tell()
-            fh.write(src.read(end - start))
-            out[name] = (new_start, fh.tell())
-        return out
-
-    def close(self, corpus_descriptor_text: str, extra_rows: dict[str, str]) -> None:
-        """The corpus package's last rows and descriptor: the tree is complete, not yet in place."""
+    def write(self, db_path: str | Path) -> None:
         try:
-            self.append_corpus(extra_rows)
-            for fh in [*self.corpus.values(), *self._previous.values()]:
-                fh.close()
-            (self.tmp / CORPUS / "datapackage.json").write_text(corpus_descriptor_text, encoding="utf-8")
-            shutil.rmtree(self.parts)  # empty unless a worker's folder was not used
+            write_corpus(db_path, self.tmp / CORPUS)
         except BaseException:
             self.abort()
             raise
@@ -301,6 +495,4 @@ class TreeWriter:
             remove_later(old)
 
     def abort(self) -> None:
-        for fh in [*self.corpus.values(), *self._previous.values()]:
-            fh.close()
         shutil.rmtree(self.tmp, ignore_errors=True)

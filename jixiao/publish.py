@@ -1,19 +1,17 @@
 """One parsed report → everything the build writes for it. Pure: no I/O.
 
 The build runs :func:`publish` in its worker processes, so the expensive steps (checks,
-row shaping, CSV text, search tokens) run in parallel and the main process only streams
-the results into SQLite and the package tree. A :class:`Published` is also what the build
+row shaping, search tokens) run in parallel and the main process only streams
+the results into SQLite (the data packages are written from the finished database). A :class:`Published` is also what the build
 cache stores, so an unchanged report costs one unpickle on the next build.
 """
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from functools import lru_cache
 
 from .model import Report
-from .package import csv_value, dumps, folder_name, package_name, report_descriptor
+from .package import package_name
 from .rows import report_rows
 from .schema import TABLES, sql_value
 from .search import han_split
@@ -39,38 +37,15 @@ class Built:
 @dataclass
 class Published:
     built: Built
-    folder: str  # the report's folder under datapackages/
     sql: dict[str, list[tuple]]  # table → rows as SQLite values, in schema column order
     search: list[tuple[str, str]]  # per sections row: heading and body split for the FTS index
-    csv: dict[str, str]  # table → CSV rows without the header line
-    descriptor: str  # datapackage.json of the report's package
 
     @property
     def report_id(self) -> str:
         return self.built.report_id
 
-    def package_files(self) -> dict[str, str]:
-        files = {"datapackage.json": self.descriptor}
-        for t in PER_REPORT:
-            files[f"{t.name}.csv"] = csv_header(t) + self.csv[t.name]
-        return files
-
-
-def csv_header(t) -> str:
-    return ",".join(t.field_names) + "\n"  # field names are plain ASCII identifiers: no quoting
-
 
 _PLAIN = (str, int, float, type(None))  # stored as they are (bool is not among them: 1/0, true/false)
-
-
-def csv_rows(t, rows: list[dict]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    names = t.field_names
-    # most values are plain strings: skip the conversion call for them (hot loop)
-    w.writerows([v if type(v) is str else "" if v is None else str(v) if type(v) is int else csv_value(v)
-                 for v in map(row.__getitem__, names)] for row in rows)
-    return buf.getvalue()
 
 
 @lru_cache(maxsize=None)
@@ -94,9 +69,6 @@ def publish(report: Report) -> Published:
                   report.published_date)
     return Published(
         built=built,
-        folder=folder_name(report),
         sql={t.name: sql_rows(t, rows[t.name]) for t in PER_REPORT},
         search=[(han_split(r["heading"]), han_split(r["body"])) for r in rows["sections"]],
-        csv={t.name: csv_rows(t, rows[t.name]) for t in PER_REPORT},
-        descriptor=dumps(report_descriptor(report)),
     )
