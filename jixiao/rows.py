@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any, Callable
 
 from . import checks, indicators
+from .across.peers import department_kind
 from .model import Evaluation, Report, Value
 from .schema import TABLES, Table, table
 
@@ -68,7 +69,8 @@ def reports_rows(r: Report, findings_count: int, package_name: str | None) -> li
     return [{
         "report_id": r.report_id, "unit_name": r.unit_name, "fiscal_year": r.fiscal_year,
         "province": r.province, "city": r.city, "county": r.county, "division_code": r.division_code,
-        "admin_level": r.admin_level, "report_kind": r.report_kind, "evaluator": r.evaluator,
+        "admin_level": r.admin_level, "department_kind": department_kind(r.unit_name),
+        "report_kind": r.report_kind, "evaluator": r.evaluator,
         "title": r.title or None, "source_file": r.source_file, "source_sha256": r.source_sha256,
         "source_format": r.source_format, "encoding": r.encoding,
         **number_cols("total_score", r.total_score),

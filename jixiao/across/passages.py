@@ -1,0 +1,252 @@
+"""Passages shared between reports: copied text and template wording. Pure: no I/O.
+
+A *passage* is a narrative paragraph (one source line that is not a table cell and not a
+section heading) of at least :data:`MIN_CHARS` characters once normalised. Two places hold the
+same passage when their normalised texts are equal (exact: a hash) or near-equal: character
+trigrams, MinHash signatures and LSH buckets (datasketch) propose candidates, and the exact
+Jaccard similarity of the two trigram sets (≥ :data:`THRESHOLD`) decides. The places linked this
+way form one passage.
+
+Bounded at any corpus size: exact duplicates are hashed once; only distinct texts are
+MinHashed; within an LSH bucket a text is compared with at most :data:`LINK_CAP` earlier members
+and never with one already linked to it; each place keeps at most :data:`PAIR_CAP` pairs; and a
+passage shared by ``min_units`` units or more (template wording) keeps its counts but no places
+or pairs.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+import zlib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable
+
+import yaml
+
+MIN_CHARS = 20  # normalised characters: shorter lines are headings, labels or stock phrases
+SHINGLE = 3  # character n-grams (Chinese has no spaces to split words on)
+NUM_PERM = 64
+THRESHOLD = 0.7  # Jaccard similarity of the trigram sets
+LINK_CAP = 8  # earlier members of an LSH bucket a text is compared with
+PAIR_CAP = 10  # pairs stored per place (the most similar, own unit first)
+
+VOCAB = Path(__file__).resolve().parent.parent / "vocab" / "template_passages.yml"
+
+# Leading numbering of a paragraph: 一、 （一） (1) 1、 1. ① 第一，
+_NUMBERING = re.compile(
+    r"^\s*(?:[（(]\s*[一二三四五六七八九十\d]+\s*[）)]|[一二三四五六七八九十]+\s*[、.．]|\d+(?:\.\d+)*\s*[、.．]"
+    r"|[①-⑳]|第[一二三四五六七八九十]+[，,、是])\s*")
+_DIGITS = re.compile(r"\d+(?:\.\d+)?")
+
+
+def plain(line: str) -> str:
+    """The line without its numbering, full-width folded (NFKC), without spaces and punctuation."""
+    s = unicodedata.normalize("NFKC", line)
+    s = _NUMBERING.sub("", s, count=1)
+    return "".join(ch for ch in s if unicodedata.category(ch)[0] not in "PZSC")
+
+
+def key(plain_text: str) -> str:
+    """What two places must share to hold the same passage: figures are masked (a copied
+    paragraph with its amounts changed is still the same paragraph)."""
+    return _DIGITS.sub("0", plain_text)
+
+
+def shingles(k: str) -> frozenset[str]:
+    return frozenset(k[i:i + SHINGLE] for i in range(max(1, len(k) - SHINGLE + 1)))
+
+
+def jaccard(a: frozenset, b: frozenset) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0
+
+
+# ---------------------------------------------------------------- template wording
+
+
+@dataclass(frozen=True)
+class Templates:
+    patterns: tuple[str | re.Pattern, ...]
+    min_units: int
+
+    def matches(self, plain_text: str) -> bool:
+        return any(p.search(plain_text) if isinstance(p, re.Pattern) else p in plain_text for p in self.patterns)
+
+
+@lru_cache(maxsize=None)
+def templates() -> Templates:
+    data = yaml.safe_load(VOCAB.read_text(encoding="utf-8"))
+    pats = []
+    for p in data.get("patterns") or []:
+        p = str(p)
+        # patterns match the plain text (no punctuation): strip it from a plain-substring pattern too
+        pats.append(re.compile(p[1:-1]) if len(p) > 2 and p.startswith("/") and p.endswith("/") else plain(p))
+    return Templates(tuple(pats), int(data.get("min_units", 20)))
+
+
+# ---------------------------------------------------------------- input and output
+
+
+@dataclass(frozen=True)
+class Doc:
+    """One report as this module needs it."""
+    report_id: str
+    unit: str | None
+    text: str
+    headings: frozenset[int] = frozenset()  # lines that are section headings
+
+
+@dataclass
+class Passage:
+    passage_id: int
+    text: str  # the text of its first place (by report_id, line)
+    plain: str
+    report_id: str  # its first place
+    line: int
+    reports: int  # distinct reports holding it
+    units: int  # distinct units
+    places: int
+    is_template: bool
+    template_reason: str | None  # 词表 (vocabulary) | 多单位共用 (shared by many units)
+    place_list: list[tuple[str, int]] = field(default_factory=list)  # (report_id, line); empty for many-unit ones
+
+
+@dataclass(frozen=True)
+class Pair:
+    passage_id: int
+    report_id: str
+    line: int
+    text: str
+    other_report_id: str
+    other_line: int
+    similarity: float
+    same_unit: bool
+    is_template: bool
+
+
+def paragraphs(doc: Doc) -> Iterable[tuple[int, str, str]]:
+    """(line, raw text, plain text) of each candidate paragraph of a report."""
+    for n, raw in enumerate(doc.text.split("\n"), 1):
+        if not raw or raw.startswith("\t") or n in doc.headings:
+            continue
+        p = plain(raw)
+        if len(p) >= MIN_CHARS:
+            yield n, raw.strip(), p
+
+
+class _Union:
+    def __init__(self, n: int):
+        self.parent = list(range(n))
+
+    def find(self, a: int) -> int:
+        p = self.parent
+        while p[a] != a:
+            p[a] = p[p[a]]
+            a = p[a]
+        return a
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def _crc(b: bytes) -> int:
+    return zlib.crc32(b)  # stable across processes (Python's hash() is salted): same output every build
+
+
+def near_groups(keys: list[str]) -> _Union:
+    """Link distinct texts whose trigram Jaccard is ≥ THRESHOLD, found through MinHash LSH."""
+    from datasketch import MinHash, MinHashLSH
+
+    groups = _Union(len(keys))
+    if len(keys) < 2:
+        return groups
+    sets = [shingles(k) for k in keys]
+    lsh = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM)
+    gen = MinHash.generator(([s.encode() for s in sorted(sh)] for sh in sets), num_perm=NUM_PERM, hashfunc=_crc)
+    for uid, m in enumerate(gen):
+        lsh.insert(uid, m, check_duplication=False)
+    for table in lsh.hashtables:
+        for h in table.keys():
+            members = table.get(h)
+            if len(members) < 2:
+                continue
+            members = sorted(members)
+            for i in range(1, len(members)):
+                a = members[i]
+                for b in members[max(0, i - LINK_CAP):i]:
+                    if groups.find(a) == groups.find(b):
+                        break
+                    if jaccard(sets[a], sets[b]) >= THRESHOLD:
+                        groups.union(a, b)
+                        break
+    return groups
+
+
+def find(docs: Iterable[Doc], tpl: Templates | None = None) -> tuple[list[Passage], list[Pair]]:
+    """Every passage held by two or more reports, and the pairs of its places."""
+    tpl = tpl or templates()
+    units: dict[str, str] = {}
+    uid_of: dict[str, int] = {}
+    keys: list[str] = []
+    plains: list[str] = []
+    places: list[tuple[int, str, int, str]] = []  # (uid, report_id, line, raw)
+    for doc in docs:
+        units[doc.report_id] = doc.unit or doc.report_id
+        for line, raw, p in paragraphs(doc):
+            k = key(p)
+            uid = uid_of.get(k)
+            if uid is None:
+                uid = uid_of[k] = len(keys)
+                keys.append(k)
+                plains.append(p)
+            places.append((uid, doc.report_id, line, raw))
+    # Only texts held by another report can be shared; distinct texts seen in one report alone
+    # still take part in the near-duplicate search (their near twin may be elsewhere).
+    groups = near_groups(keys)
+    by_group: dict[int, list[tuple[int, str, int, str]]] = {}
+    for pl in places:
+        by_group.setdefault(groups.find(pl[0]), []).append(pl)
+    found = []
+    for members in by_group.values():
+        reports = {rid for _, rid, _, _ in members}
+        if len(reports) < 2:
+            continue
+        members.sort(key=lambda m: (m[1], m[2]))
+        first = members[0]
+        n_units = len({units[rid] for rid in reports})
+        reason = "词表" if any(tpl.matches(plains[u]) for u in {m[0] for m in members}) else (
+            "多单位共用" if n_units >= tpl.min_units else None)
+        found.append((members, len(reports), n_units, reason, first))
+    # Numbered most shared first (stable: ties by the first place).
+    found.sort(key=lambda f: (-f[2], -f[1], f[4][1], f[4][2]))
+    passages, pairs = [], []
+    for pid, (members, n_reports, n_units, reason, first) in enumerate(found, 1):
+        many = n_units >= tpl.min_units
+        passages.append(Passage(pid, first[3], plains[first[0]], first[1], first[2], n_reports, n_units, len(members),
+                                reason is not None, reason, [] if many else [(m[1], m[2]) for m in members]))
+        if not many:
+            pairs.extend(_pairs(pid, members, keys, units, reason is not None))
+    return passages, pairs
+
+
+def _pairs(pid, members, keys, units, is_template) -> list[Pair]:
+    sims: dict[tuple[int, int], float] = {}
+
+    def sim(a: int, b: int) -> float:
+        if a == b:
+            return 1.0
+        ab = (a, b) if a < b else (b, a)
+        if ab not in sims:
+            sims[ab] = round(jaccard(shingles(keys[a]), shingles(keys[b])), 4)
+        return sims[ab]
+
+    out = []
+    for uid, rid, line, raw in members:
+        others = [(sim(uid, o[0]), units[o[1]] == units[rid], o) for o in members if o[1] != rid]
+        others.sort(key=lambda x: (-x[0], not x[1], x[2][1], x[2][2]))
+        for s, same, o in others[:PAIR_CAP]:
+            out.append(Pair(pid, rid, line, raw, o[1], o[2], s, same, is_template))
+    return out
