@@ -22,7 +22,7 @@ I/O lives here; everything it calls to shape data is pure (``jixiao.publish``, `
 * **Cache**: each file's :class:`~jixiao.publish.Published` result, pickled under
   ``build/cache/<code version>/<sha256>-<name hash>.pickle``. The code version is a hash of
   the package's own source and vocabularies, so any code change invalidates the cache. With
-  a cache, report folders that did not change are hard-linked from the previous tree.
+  a cache, the corpus data package is written again from the finished database.
 * **Budgets**: each file has a time budget (``file_timeout``, 300 s by default: a 50-page scan
   OCRs at ~5 s a page); over it, the file is a build error. A worker process that dies (killed,
   out of memory, stuck in native code past the budget) breaks the pool: its files are retried
@@ -66,7 +66,6 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from .errors import ReportError
-from .package import write_folder
 from .publish import Built, Published
 
 from .read import SUFFIXES  # noqa: E402 - every format a reader exists for
@@ -400,24 +399,14 @@ def _worker_init(parent: int) -> None:
 
 def work(path: str, sha256: str, cache_dir: str | None, parts: str | None = None,
          reuse_from: str | None = None, meta: dict | None = None, timeout: float | None = None) -> Outcome:
-    """Parse and publish one file (or take it from the cache); with ``parts``, also write its
-    package folder to ``parts/<key>`` (hard-linked from ``reuse_from`` when the cached result
-    is the one that folder was written from). ``timeout``: the file's time budget in seconds."""
+    """Parse and publish one file (or take it from the cache). ``timeout``: the file's time
+    budget in seconds. (``parts``, ``reuse_from``: unused since workers stopped writing package
+    folders — the packages are written from the finished database, jixiao/package.py.)"""
     key = cache_key(path, sha256, meta)
     try:
         with _Budget(timeout):
             out = _work(path, sha256, key, cache_dir, meta)
-            if parts and out.published:
-                try:
-                    out.reused = write_folder(Path(parts) / key, out.published.package_files(),
-                                              Path(reuse_from) if reuse_from and out.from_cache else None)
-                except OSError as exc:
-                    out.error = BuildError(path, f"cannot write its data package: {exc.strerror or exc}", None,
-                                           sha256)
-                    out.published = None
     except FileTimeout:
-        if parts:
-            shutil.rmtree(Path(parts) / key, ignore_errors=True)
         return Outcome(path, sha256, key, None, BuildError(
             path, f"not built: over its time budget of {timeout:g} s (build --file-timeout)", None, sha256), False)
     return out
@@ -554,34 +543,6 @@ def next_free_id(report_id: str, taken: set[str]) -> str:
         n += 1
         rid = f"{report_id}-{n}"
     return rid
-
-
-def _manifest_file(cache_dir: str | Path | None) -> Path | None:
-    return Path(cache_dir) / code_version() / "packages.json" if cache_dir else None
-
-
-def _load_reuse(cache_dir, packages) -> dict[str, str]:
-    """Folder → cache key of the package tree written last time by this code version."""
-    mf = _manifest_file(cache_dir)
-    if not (mf and packages and mf.exists()):
-        return {}
-    try:
-        data = json.loads(mf.read_text(encoding="utf-8"))
-        return data["folders"] if data.get("out") == str(Path(packages).resolve()) else {}
-    except (ValueError, KeyError, OSError):
-        return {}
-
-
-def _save_reuse(cache_dir, packages, folders: dict[str, str]) -> None:
-    mf = _manifest_file(cache_dir)
-    if not (mf and packages):
-        return
-    try:
-        mf.parent.mkdir(parents=True, exist_ok=True)
-        mf.write_text(json.dumps({"out": str(Path(packages).resolve()), "folders": folders}, ensure_ascii=False),
-                      encoding="utf-8")
-    except OSError:
-        pass
 
 
 # ---------------------------------------------------------------- what the previous build wrote
@@ -948,8 +909,8 @@ def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, 
     from tqdm import tqdm
 
     from .database import DatabaseWriter
-    from .package import TreeWriter, corpus_descriptor, dumps
-    from .publish import PER_REPORT, csv_rows, sql_rows
+    from .package import TreeWriter, record_build_dates
+    from .publish import PER_REPORT, sql_rows
     from .rows import build_error_row
     from .schema import TABLES, table
 
@@ -975,19 +936,14 @@ def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, 
             tree = TreeWriter(packages) if packages else None
         except OSError as exc:
             raise writing(packages, exc) from exc
-        # Which folder of the previous tree each unchanged file's package can be linked from.
-        by_key = {k: f for f, k in _load_reuse(cache_dir, packages).items()} if tree and not plan else {}
         cache = str(cache_dir) if cache_dir else None
         jobs = []
         for f, sha, key in todo:
             if key in old:
                 continue
-            reuse_from = str(Path(packages) / by_key[key]) if key in by_key else None
-            jobs.append((str(f), sha, cache, str(tree.parts) if tree else None, reuse_from, (metas or {}).get(str(f)),
-                         file_timeout))
+            jobs.append((str(f), sha, cache, None, None, (metas or {}).get(str(f)), file_timeout))
         kept = [old[key] for _, _, key in todo if key in old]
         kept_ids = {e["built"][0] for e in kept}
-        kept_folders = {e["folder"] for e in kept}
         taken: set[str] = set()
         outcomes = run_jobs(jobs, workers or os.cpu_count() or 1)
         stop_workers = outcomes.close  # before the temporary tree is removed: workers write into it
@@ -998,10 +954,7 @@ def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, 
                 if key in old:  # unchanged since the previous build: taken as it is
                     e = old[key]
                     b = Built(*e["built"])
-                    if tree:
-                        tree.link_folder(e["folder"], e["folder"], key)
-                        ranges = tree.copy_corpus({t: tuple(r) for t, r in e["ranges"].items()})
-                    entries.append({**e, "ranges": ranges if tree else {}})
+                    entries.append(e)
                     built.append(b)
                     reused += 1
                     cached += 1
@@ -1017,20 +970,12 @@ def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, 
                 cached += res.from_cache
                 reused += res.reused
                 pub, renamed = res.published, False
-                if plan and (pub.report_id in kept_ids or pub.report_id in taken or pub.folder in kept_folders):
-                    raise _FullBuild(f"{pub.built.source_file}: its report_id or folder is taken")
+                if plan and (pub.report_id in kept_ids or pub.report_id in taken):
+                    raise _FullBuild(f"{pub.built.source_file}: its report_id is taken")
                 if pub.report_id in taken:  # rare: publish again under a free id, written here
                     rid = next_free_id(pub.report_id, taken)
                     say(f"{pub.built.source_file}: report_id {pub.report_id} is taken by another file; using {rid}")
                     pub, renamed = publish_file(res.path, rid, (metas or {}).get(res.path)), True
-                folder = tree.unique_folder(pub.folder, f"report-{res.sha256[:12]}") if tree else pub.folder
-                renamed = renamed or folder != pub.folder
-                if tree:
-                    if renamed:
-                        shutil.rmtree(tree.parts / res.key)
-                        tree.add_report(folder, pub.package_files())
-                    else:
-                        tree.place(res.key, folder, res.key)
                 taken.add(pub.report_id)
                 if db:
                     db.add(pub.sql, pub.search)
@@ -1038,11 +983,10 @@ def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, 
                     parts = [(r[2], r[3]) for r in pub.sql.get("source_parts", [])]
                     for msg in originals.store(db.conn, res.path, pub.report_id, res.sha256, parts):
                         say(msg)
-                ranges = tree.append_corpus(pub.csv) if tree else {}
             except (OSError, sqlite3.Error) as exc:
                 raise writing(out if db else packages, exc) from exc
             built.append(pub.built)
-            entries.append({"key": res.key, "folder": folder, "built": list(astuple(pub.built)), "ranges": ranges,
+            entries.append({"key": res.key, "built": list(astuple(pub.built)),
                             "counts": [len(pub.sql[t.name]) for t in PER_REPORT], "renamed": renamed})
             for name, rows in pub.sql.items():
                 counts[name] += len(rows)
@@ -1062,8 +1006,10 @@ def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, 
                 from . import across  # tables across reports (issue 17), computed on every report's rows
                 across.build(db.conn, log=say)
                 db.close()
-            if tree:
-                tree.close(dumps(corpus_descriptor(built)), {"build_errors": csv_rows(err_table, err_rows)})
+            if db:  # when each report's content was first built (the sitemap's and feed's dates)
+                record_build_dates(db.tmp, out)
+            if tree and db:  # the corpus package, from the complete database
+                tree.write(db.tmp)
         except (OSError, sqlite3.Error) as exc:
             raise writing(out if db and not db.closed else packages, exc) from exc
         # Both outputs are complete: move them into place (see commit_outputs).
@@ -1080,7 +1026,6 @@ def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, 
             tree.abort()
         raise
     if tree:
-        _save_reuse(cache_dir, packages, tree.keys)
         if out:
             _save_state(cache_dir, out, packages, fingerprint, entries, errors, counts)
     return _finish(BuildResult(
