@@ -54,7 +54,7 @@ def twin_urls(datasette, name, params):
     base = datasette.urls.path(f"/{DB}/{name}")
     return {
         "page": f"{base}?{qs}",
-        "json": f"{base}.json?{qs}&_shape=array",
+        "json": f"{base}.json?{qs}&_stream=1",  # every row, streamed (plugins/json_stream.py)
         "csv": f"{base}.csv?{qs}",
         "excel_csv": f"{base}.csv?{qs}&_dl=1&_bom=1",
         "xlsx": f"{base}.xlsx?{qs}",
