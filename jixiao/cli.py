@@ -129,6 +129,41 @@ def validate(packages: str, db_path: str) -> None:
 
 
 @cli.command()
+@click.argument("report_id")
+@click.option("--db", "db_path", default="build/jixiao.db", show_default=True, type=click.Path(dir_okay=False))
+@click.option("-o", "--output", default=None, type=click.Path(dir_okay=False),
+              help="Zip file to write (default <REPORT_ID>.zip; '-' for standard output).")
+def package(report_id: str, db_path: str, output: str | None) -> None:
+    """Write one report's data package (a zip: datapackage.json and one CSV per table), built from
+    the database; the same bytes as /download/report/<REPORT_ID>.zip, every time.
+
+    \b
+    Example:
+        jixiao package 2024-岳阳市司法局 -o yueyang.zip
+    """
+    import sqlite3
+    from pathlib import Path
+
+    from .package import report_package
+
+    if not Path(db_path).exists():
+        raise click.ClickException(f"no database at {db_path}: run `jixiao build`")
+    conn = sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True)
+    try:
+        body = report_package(conn, report_id)
+    finally:
+        conn.close()
+    if body is None:
+        raise click.ClickException(f"no report {report_id!r} in {db_path}")
+    if output == "-":
+        click.get_binary_stream("stdout").write(body)
+        return
+    target = Path(output or f"{report_id}.zip")
+    target.write_bytes(body)
+    click.echo(f"wrote {target} ({len(body):,} bytes)", err=True)
+
+
+@cli.command()
 @click.option("--check", is_flag=True, help="Fail if metadata.yml differs from what the schema generates.")
 @click.option("--path", default="metadata.yml", show_default=True, type=click.Path(dir_okay=False))
 def metadata(check: bool, path: str) -> None:
