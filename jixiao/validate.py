@@ -6,14 +6,15 @@ Our checks, on the built database and the packages:
   in ``evaluations``);
 * the counts the model gave at build time (``reports.sections_count``, ``indicators_count``,
   ``findings_count``, ``warnings_count``, ``unparsed_count``) equal the rows in the tables;
-* each report's package holds exactly that report's rows of the database, and the corpus
-  package exactly the database's rows;
+* the corpus package holds every table of the schema, as CSV (gzip) and as Parquet, each with
+  exactly the database's rows, and the Parquet files the schema's columns;
 * every table and column of the schema exists in the database, and the search index has
   one row per section.
 """
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,8 +68,18 @@ def frictionless_problems(descriptor: Path) -> list[str]:
 
 
 def csv_rows(path: Path) -> int:
-    with open(path, encoding="utf-8", newline="") as fh:
+    """Data rows of a CSV file (gzip when its name ends in .gz)."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
         return sum(1 for _ in csv.reader(fh)) - 1
+
+
+def parquet_shape(path: Path) -> tuple[int, list[str]]:
+    """Rows and column names of a Parquet file (from its footer)."""
+    import pyarrow.parquet as pq
+
+    f = pq.ParquetFile(path)
+    return f.metadata.num_rows, f.schema_arrow.names
 
 
 def validate(packages: str | Path = "datapackages", db_path: str | Path = "build/jixiao.db",
@@ -125,24 +136,19 @@ def _database_checks(db: sqlite_utils.Database, v: Validation) -> None:
 
 
 def _package_checks(db: sqlite_utils.Database, descriptors: list[Path], v: Validation) -> None:
-    ids = {r[0] for r in db.execute("select report_id from reports")}
-    seen = set()
-    for d in descriptors:
+    corpus = [d for d in descriptors if d.parent.name == "jixiao"]
+    _check(v, bool(corpus), "no corpus package (jixiao/datapackage.json)")
+    for d in corpus:
         desc = json.loads(d.read_text(encoding="utf-8"))
         resources = {r["name"]: d.parent / r["path"] for r in desc["resources"]}
-        if d.parent.name == "jixiao":
-            for t in TABLES:
-                n = csv_rows(resources[t.name]) if t.name in resources else -1
-                _check(v, n == db[t.name].count, f"corpus package {t.name}: {n} rows, database {db[t.name].count}")
-            continue
-        rid = next(iter(csv.DictReader(open(resources["reports"], encoding="utf-8"))), {}).get("report_id")
-        _check(v, rid in ids, f"package {d.parent.name}: report_id {rid!r} is not in the database")
-        seen.add(rid)
         for t in TABLES:
-            if not t.per_report:
-                continue
-            n = csv_rows(resources[t.name]) if t.name in resources else -1
-            m = db.execute(f"select count(*) from [{t.name}] where report_id = ?", [rid]).fetchone()[0]
-            _check(v, n == m, f"package {d.parent.name} {t.name}: {n} rows, database {m}")
-    missing = ids - seen
-    _check(v, not missing, f"reports without a package: {sorted(missing)}")
+            n = db[t.name].count
+            got = csv_rows(resources[t.name]) if t.name in resources else -1
+            _check(v, got == n, f"corpus package {t.name}: {got} rows, database {n}")
+            pq = resources.get(f"{t.name}-parquet")
+            rows, cols = parquet_shape(pq) if pq else (-1, [])
+            _check(v, rows == n, f"corpus package {t.name}.parquet: {rows} rows, database {n}")
+            _check(v, cols == t.field_names, f"corpus package {t.name}.parquet: columns {cols} differ from the schema")
+        ids = [r["report_id"] for r in desc.get("sources", [])]
+        _check(v, ids == [r[0] for r in db.execute("select report_id from reports order by report_id")],
+               "corpus package: its sources are not the database's reports")

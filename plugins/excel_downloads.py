@@ -4,9 +4,15 @@
   column titles, a second sheet 字段说明 maps them to column names. Table pages are followed
   page by page, so the workbook holds every row of the filtered table.
 * ``.csv?_bom=1`` (the "Excel CSV"): Datasette's own (streamed) CSV with a UTF-8 byte order
-  mark in front, which is what makes Excel read Chinese CSV as UTF-8, and every cell that Excel
-  would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, TAB or CR; plain numbers
-  such as ``-3.5`` excepted) prefixed with ``'``. The plain CSV (no ``_bom``) stays exact.
+  mark in front, which is what makes Excel read Chinese CSV as UTF-8, the header row in Chinese
+  (the column titles of the schema and the stored queries, jixiao/labels.py; a title two columns
+  share gets the column name in brackets), and every cell that Excel would run as a formula
+  (starting with ``=``, ``+``, ``-``, ``@``, TAB or CR; plain numbers such as ``-3.5`` excepted)
+  prefixed with ``'``. The plain CSV (no ``_bom``) stays exact, English column names and all.
+
+  One header row, not two: Excel's sort, filter and pivot tables take row 1 as the header and
+  every row below as data, so a second header row would be sorted in among the data. Code reads
+  the plain CSV; the Chinese ↔ column-name map is in the .xlsx (字段说明) and on /dictionary.
 * A workbook cut at ``MAX_XLSX_ROWS`` rows (or a query cut at ``max_returned_rows``) opens on
   a sheet 说明 saying so, and the response carries ``x-rows-truncated: <rows>``.
 """
@@ -121,12 +127,33 @@ def neutralise(cell: str) -> str:
     return cell
 
 
-class CsvNeutraliser:
-    """Rewrites a CSV byte stream record by record (records may span chunks and lines)."""
+def chinese_header(names, label):
+    """The Chinese titles of ``names`` (``label(name)``); a title that two columns share (or an
+    unknown column) keeps its column name, in brackets after the title."""
+    titles = [label(n) or n for n in names]
+    return [t if t == n or titles.count(t) == 1 else f"{t}（{n}）" for t, n in zip(titles, names)]
 
-    def __init__(self):
+
+def csv_source(path: str) -> str | None:
+    """The table, view or stored query a CSV path is of (``/db/<name>.csv``, ``/db/<table>/<pk>.csv``);
+    None for free SQL (``/db.csv?sql=``, ``/db/-/query.csv``)."""
+    from datasette.utils import tilde_decode
+
+    parts = path.strip("/").split("/")
+    if len(parts) < 2 or parts[1] == "-":
+        return None
+    name = parts[1][:-4] if len(parts) == 2 and parts[1].endswith(".csv") else parts[1]
+    return tilde_decode(urllib.parse.unquote(name))
+
+
+class CsvNeutraliser:
+    """Rewrites a CSV byte stream record by record (records may span chunks and lines); with
+    ``label`` (column name → title), the first record, the header, in Chinese."""
+
+    def __init__(self, label=None):
         self.pending = ""
         self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self.label = label
 
     def feed(self, data: bytes, final=False) -> bytes:
         text = self.pending + self.decoder.decode(data, final)
@@ -144,19 +171,24 @@ class CsvNeutraliser:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         for row in csv.reader(io.StringIO(done, newline="")):
+            if self.label is not None:
+                row, self.label = chinese_header(row, self.label), None
             writer.writerow([neutralise(c) for c in row])
         return out.getvalue().encode("utf-8")
 
 
 @hookimpl
-def asgi_wrapper():
+def asgi_wrapper(datasette):
     def wrap(app):
         async def with_bom(scope, receive, send):
             qs = scope.get("query_string", b"")
             if scope["type"] != "http" or not scope["path"].endswith(".csv") or b"_bom=1" not in qs:
                 return await app(scope, receive, send)
             state = {"first": True, "ok": False}
-            rewrite = CsvNeutraliser()
+            source = csv_source(scope["path"])
+            zh = datasette.get_jinja_environment(None).globals.get("zh_column") or (lambda s, c: c)
+            header = b"_header=off" not in qs
+            rewrite = CsvNeutraliser((lambda c: zh(source, c)) if header else None)
 
             async def send_with_bom(message):
                 if message["type"] == "http.response.start":

@@ -1,25 +1,31 @@
-"""For machines: robots.txt, sitemap.xml, an Atom feed of reports, and data package zips.
+"""For machines: robots.txt, sitemap.xml, an Atom feed of reports, and data package downloads.
 
-Zips are built on the fly from ``datapackages/`` (the committed Frictionless packages):
-``/download/report/<report_id>.zip`` for one report, ``/download/jixiao-datapackage.zip``
-for the corpus.
+* ``/download/report/<report_id>.zip`` — one report's data package, built from the database on
+  request (jixiao/package.py ``report_package``: the same bytes every time; CSVs with a BOM).
+* ``/download/jixiao-datapackage.zip`` — the corpus package (``datapackages/jixiao/``) as one zip:
+  CSVs unpacked with a BOM, Parquet as it is; built once per version of the package, off the
+  event loop, kept on disk.
+* ``/download/jixiao/<file>`` — one file of the corpus package (a table's ``.csv.gz`` or
+  ``.parquet``, or ``datapackage.json``).
+* The sitemap's ``<lastmod>`` and the feed's ``<updated>`` are each report's own date: when its
+  content was first built (table ``report_builds``, written by the build; jixiao/package.py
+  ``record_build_dates``).
 """
 import asyncio
 import datetime
 import hashlib
-import io
-import json
 import os
+import re
+import sqlite3
 import tempfile
 import urllib.parse
-import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from datasette import hookimpl
 from datasette.utils.asgi import AsgiFileDownload, Response
 
-from jixiao import schema
+from jixiao import package, schema
 
 DB = schema.DATABASE
 CORPUS = "jixiao"
@@ -47,39 +53,6 @@ def site_url(datasette) -> str:
     return (site_config(datasette).get("site_url") or DEFAULT_SITE_URL).rstrip("/")
 
 
-_FOLDERS: dict = {}
-
-
-def package_folders(root):
-    """Frictionless package name → folder, read from each datapackage.json — once per package
-    tree (the tree is replaced as a whole by a build, so its inode and mtime name a version)."""
-    try:
-        st = root.stat()
-    except OSError:
-        return {}
-    key = (str(root), st.st_ino, st.st_mtime_ns)
-    if key not in _FOLDERS:
-        found = {}
-        for f in sorted(root.glob("*/datapackage.json")):
-            try:
-                found[json.loads(f.read_text(encoding="utf-8"))["name"]] = f.parent
-            except (ValueError, KeyError, OSError):
-                continue
-        if len(_FOLDERS) > 8:
-            _FOLDERS.clear()
-        _FOLDERS[key] = found
-    return _FOLDERS[key]
-
-
-def zip_folder(folder, prefix):
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        for f in sorted(folder.rglob("*")):
-            if f.is_file():
-                z.write(f, f"{prefix}/{f.relative_to(folder).as_posix()}")
-    return out.getvalue()
-
-
 def _tree_key(folder):
     """A version of a folder's files: names, sizes and mtimes."""
     parts = []
@@ -94,9 +67,9 @@ ZIP_CACHE = Path(tempfile.gettempdir()) / "jixiao-zips"
 _ZIP_LOCKS: dict = {}
 
 
-async def cached_zip(folder, prefix) -> Path:
-    """The zip of ``folder``, built once per version of its files, off the event loop, and
-    kept on disk (every later request streams the file)."""
+async def cached_zip(folder) -> Path:
+    """The corpus zip of ``folder``, built once per version of its files, off the event loop,
+    and kept on disk (every later request streams the file)."""
     key = await asyncio.to_thread(_tree_key, folder)
     target = ZIP_CACHE / f"{key}.zip"
     lock = _ZIP_LOCKS.setdefault(key, asyncio.Lock())
@@ -104,9 +77,9 @@ async def cached_zip(folder, prefix) -> Path:
         if not target.exists():
             def build():
                 ZIP_CACHE.mkdir(parents=True, exist_ok=True)
-                body = zip_folder(folder, prefix)
                 tmp = target.with_suffix(f".{os.getpid()}.tmp")
-                tmp.write_bytes(body)
+                with open(tmp, "wb") as fh:
+                    package.corpus_zip(folder, fh)
                 os.replace(tmp, target)
             await asyncio.to_thread(build)
     return target
@@ -124,35 +97,91 @@ async def not_found(datasette, request, message):
                                            request=request)
     return Response.html(html, status=404)
 
+def _report_zip(db_path, report_id):
+    conn = sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True)
+    try:
+        return package.report_package(conn, report_id)
+    finally:
+        conn.close()
+
+
 async def report_zip(datasette, request):
+    """One report's data package, from the database (off the event loop; a report is small)."""
     report_id = urllib.parse.unquote(request.url_vars["report_id"])
-    rows = (await datasette.get_database(DB).execute(
-        "select package_name from reports where report_id = :id", {"id": report_id})).rows
-    if not rows:
+    body = await asyncio.to_thread(_report_zip, datasette.get_database(DB).path, report_id)
+    if body is None:
         return await not_found(datasette, request, f"没有编号为 {report_id} 的报告")
-    folder = package_folders(packages_dir(datasette)).get(rows[0]["package_name"])
-    if folder is None:
-        return await not_found(datasette, request, f"报告 {report_id} 的数据包不在 datapackages/ 中（请先运行 jixiao build）")
-    return zip_response(await cached_zip(folder, folder.name), f"{report_id}.zip")
+    quoted = urllib.parse.quote(f"{report_id}.zip")
+    return Response(body, content_type="application/zip",
+                    headers={"content-disposition": f"attachment; filename*=UTF-8''{quoted}"})
+
+
+def corpus_folder(datasette):
+    folder = packages_dir(datasette) / CORPUS
+    return folder if (folder / "datapackage.json").exists() else None
 
 
 async def corpus_zip(datasette, request):
-    folder = packages_dir(datasette) / CORPUS
-    if not (folder / "datapackage.json").exists():
+    folder = corpus_folder(datasette)
+    if folder is None:
         return await not_found(datasette, request, "全部报告的数据包不在 datapackages/jixiao/ 中（请先运行 jixiao build）")
-    return zip_response(await cached_zip(folder, CORPUS), "jixiao-datapackage.zip")
+    return zip_response(await cached_zip(folder), "jixiao-datapackage.zip")
 
 
-async def robots(datasette):
-    sitemap = datasette.urls.path("/sitemap.xml")
+CORPUS_FILE = re.compile(r"[a-z0-9_]+\.(csv\.gz|parquet)|datapackage\.json")
+TYPES = {"gz": "application/gzip", "parquet": "application/vnd.apache.parquet", "json": "application/json"}
+
+
+async def corpus_file(datasette, request):
+    """One file of the corpus package, by the name its datapackage.json gives it."""
+    name = request.url_vars["name"]
+    folder = corpus_folder(datasette)
+    if folder is None or not CORPUS_FILE.fullmatch(name) or not (folder / name).is_file():
+        return await not_found(datasette, request, f"数据包中没有文件 {name}")
+    return AsgiFileDownload(folder / name, filename=name, content_type=TYPES[name.rsplit(".", 1)[1]])
+
+
+_HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+
+
+def robots_base(datasette, request) -> str:
+    """The site URL for robots.txt: the configured one (``--site-url``), else the request's scheme
+    and host (a well-formed host only), else the default."""
+    configured = site_config(datasette).get("site_url")
+    unroutable = configured and urllib.parse.urlsplit(configured).hostname in ("0.0.0.0", "::")
+    if configured and not unroutable:
+        return configured.rstrip("/")
+    host = request.headers.get("host", "")
+    if _HOST.fullmatch(host):
+        return f"{request.scheme}://{host}"
+    return site_url(datasette)
+
+
+async def robots(datasette, request):
+    sitemap = robots_base(datasette, request) + datasette.urls.path("/sitemap.xml")
     return Response.text(f"User-agent: *\nDisallow: /{DB}?sql=\nDisallow: /-/\nSitemap: {sitemap}\n")
 
 
+def _stamp(path) -> str:
+    return datetime.datetime.fromtimestamp(os.path.getmtime(path), datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 async def _reports(datasette):
-    return [dict(r) for r in (await datasette.get_database(DB).execute(
-        "select report_id, unit_name, fiscal_year, title, city, county, report_kind, total_score, "
-        "source_url, publisher, published_date "
-        "from reports order by fiscal_year desc, unit_name")).rows]
+    """The reports, newest first, each with ``built``: when its content was first built (from
+    ``report_builds``; a database built before that table existed: the file's date)."""
+    db = datasette.get_database(DB)
+    dated = await db.table_exists(package.BUILD_DATES)
+    built = "b.first_built" if dated else "null"
+    join = f"left join [{package.BUILD_DATES}] b on b.report_id = r.report_id" if dated else ""
+    rows = [dict(r) for r in (await db.execute(
+        "select r.report_id, r.unit_name, r.fiscal_year, r.title, r.city, r.county, r.report_kind, r.total_score, "
+        f"r.source_url, r.publisher, r.published_date, {built} as built "
+        f"from reports r {join} order by built desc, r.fiscal_year desc, r.unit_name, r.report_id")).rows]
+    fallback = None
+    for r in rows:
+        if not r["built"]:
+            r["built"] = fallback = fallback or _stamp(db.path)
+    return rows
 
 
 def _abs(datasette, request, path):
@@ -163,23 +192,28 @@ def _abs(datasette, request, path):
 
 async def sitemap(datasette, request):
     reports = await _reports(datasette)
-    paths = list(STATIC_PAGES)
-    paths += ["/report/" + urllib.parse.quote(r["report_id"], safe="") for r in reports]
-    paths += ["/unit/" + urllib.parse.quote(u, safe="") for u in dict.fromkeys(r["unit_name"] for r in reports)]
-    paths += [f"/{DB}/{t.name}" for t in schema.TABLES]
-    urls = "".join(f"<url><loc>{escape(_abs(datasette, request, p))}</loc></url>\n" for p in paths)
+    latest = max((r["built"] for r in reports), default=None)
+    units: dict = {}
+    for r in reports:  # a unit page changes when any of its reports does
+        units[r["unit_name"]] = max(units.get(r["unit_name"]) or "", r["built"])
+    paths = [(p, latest) for p in STATIC_PAGES]
+    paths += [("/report/" + urllib.parse.quote(r["report_id"], safe=""), r["built"]) for r in reports]
+    paths += [("/unit/" + urllib.parse.quote(u or "", safe=""), d) for u, d in units.items()]
+    paths += [(f"/{DB}/{t.name}", latest) for t in schema.TABLES]
+    urls = "".join(f"<url><loc>{escape(_abs(datasette, request, p))}</loc>"
+                   + (f"<lastmod>{d}</lastmod>" if d else "") + "</url>\n" for p, d in paths)
     body = ('<?xml version="1.0" encoding="UTF-8"?>\n'
             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + urls + "</urlset>\n")
     return Response(body, content_type="application/xml; charset=utf-8")
 
 
 async def feed(datasette, request):
-    """Atom feed of the reports, latest fiscal year first; updated = when the database was built."""
-    db = datasette.get_database(DB)
-    built = datetime.datetime.fromtimestamp(os.path.getmtime(db.path), datetime.timezone.utc)
-    stamp = built.strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Atom feed of the reports, newest first; each entry's updated = when that report's content
+    was first built, the feed's = the latest of those."""
+    reports = await _reports(datasette)
+    stamp = max((r["built"] for r in reports), default=None) or _stamp(datasette.get_database(DB).path)
     entries = []
-    for r in await _reports(datasette):
+    for r in reports:
         url = _abs(datasette, request, "/report/" + urllib.parse.quote(r["report_id"], safe=""))
         place = "".join(x for x in (r["city"], r["county"]) if x)
         summary = f"{place} {r['unit_name']} {r['fiscal_year']} 年度{r['report_kind'] or ''}"
@@ -195,7 +229,7 @@ async def feed(datasette, request):
             extra += f"<author><name>{escape(r['publisher'])}</name></author>"
         entries.append(
             f"<entry><title>{escape(r['title'] or r['report_id'])}</title>"
-            f'<link href="{escape(url)}"/>{extra}<id>{escape(url)}</id><updated>{stamp}</updated>'
+            f'<link href="{escape(url)}"/>{extra}<id>{escape(url)}</id><updated>{r["built"]}</updated>'
             f"<summary>{escape(summary)}</summary></entry>"
         )
     self_url = _abs(datasette, request, "/feed.atom")
@@ -214,6 +248,7 @@ def register_routes():
         (r"^/feed\.atom$", feed),
         (r"^/download/report/(?P<report_id>[^/]+)\.zip$", report_zip),
         (r"^/download/jixiao-datapackage\.zip$", corpus_zip),
+        (r"^/download/jixiao/(?P<name>[^/]+)$", corpus_file),
     ]
 
 
