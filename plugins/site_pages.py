@@ -3,11 +3,13 @@
 Pages that show query results run the stored queries of ``datasette.yml`` (same SQL, same
 parameters), so every chart has a ``/jixiao/<query>.json`` and ``.csv`` twin.
 """
+import json
 import numbers
 import re
 import urllib.parse
 
 from datasette import hookimpl
+from datasette.utils import named_parameters
 from markupsafe import Markup, escape
 
 from jixiao import schema
@@ -222,7 +224,9 @@ async def compare(datasette, request):
     sections = []
     for name, heading in COMPARISONS:
         # The first COMPARE_ROWS rows of each comparison; the rest are one click away (the twins).
-        data = await run_stored(datasette, name, params, limit=COMPARE_ROWS + 1)
+        sql, args, twins = panel_query(datasette, name, params, units)
+        data = [dict(r) for r in (await datasette.get_database(DB).execute(
+            f"select * from (\n{sql}\n) limit {COMPARE_ROWS + 1}", args)).rows]
         more = len(data) > COMPARE_ROWS
         data = data[:COMPARE_ROWS]
         for r in data:
@@ -234,7 +238,7 @@ async def compare(datasette, request):
             "name": name, "heading": heading, "description": cfg.get("description", ""),
             "rows": data, "columns": columns, "body": table_body(datasette, data, columns),
             "more": more, "shown": len(data),
-            "chart": comparison_charts(name, data) if data else None, "twins": twin_urls(datasette, name, params),
+            "chart": comparison_charts(name, data) if data else None, "twins": twins,
         })
     base = await compare_choices(datasette)
     unit_choices = base["units"]
@@ -246,6 +250,45 @@ async def compare(datasette, request):
         "permalink": request.path + ("?" + request.query_string if request.query_string else ""),
         "units_json": datasette.urls.table(DB, "reports", format="json"),
     })
+
+
+def restricted_to_units(sql):
+    """A stored query's SQL over the chosen units only (:chosen_units, a JSON array of names).
+
+    The comparisons that take no units of their own (rankings, scores, indicators) read
+    ``report_summary`` and ``reports``; CTEs of those names, holding only the chosen units' rows
+    (found through the unit_name indexes), shadow the tables inside the unchanged stored SQL. A
+    rank is then the rank among the chosen units.
+    """
+    return ("with report_summary as (select * from main.report_summary\n"
+            "  where unit_name in (select value from json_each(:chosen_units))),\n"
+            "reports as (select * from main.reports where unit_name in (select value from json_each(:chosen_units)))\n"
+            f"select * from (\n{sql}\n)")
+
+
+def panel_query(datasette, name, params, units):
+    """(sql, parameters, download links) of one /compare panel.
+
+    Chosen units filter every panel: a stored query with a :units parameter takes them itself;
+    the others run restricted to them (restricted_to_units). 单位历年变化 keeps the unit chosen
+    for it (one_unit); without one it shows the chosen unit with the most reports.
+    """
+    sql = query_config(datasette, name)["sql"]
+    names = named_parameters(sql)
+    args = {p: str(params.get(p) or "") for p in names}
+    if not units or "units" in names or (name == "unit_over_years" and params.get("unit")):
+        return sql, args, twin_urls(datasette, name, params)
+    sql = restricted_to_units(sql)
+    args["chosen_units"] = json.dumps(units, ensure_ascii=False)
+    return sql, args, sql_twin_urls(datasette, sql, args)
+
+
+def sql_twin_urls(datasette, sql, args):
+    """The query page, .json, .csv and Excel links of an ad-hoc SQL query with these parameters."""
+    qs = urllib.parse.urlencode({"sql": sql, **args})
+    base = datasette.urls.path(f"/{DB}/-/query")
+    return {"page": f"{base}?{qs}", "json": f"{base}.json?{qs}&_shape=array", "csv": f"{base}.csv?{qs}",
+            "excel_csv": f"{base}.csv?{qs}&_dl=1&_bom=1", "xlsx": f"{base}.xlsx?{qs}"}
 
 
 async def downloads(datasette, request):

@@ -492,3 +492,57 @@ async def test_schema_lookups_are_remembered_for_immutable_databases_only(ds, tm
     conn.execute("alter table t add column b")
     conn.commit()
     assert await scratch.table_columns("t") == ["a", "b"]
+
+
+# ---------------------------------------------------------------- /compare: chosen units filter every panel (issue 14.3)
+
+
+def panel_units(page: str) -> dict[str, list[str]]:
+    """The unit names printed in each /compare panel's table (unit_name column), in order."""
+    import html as html_lib
+    import re
+
+    out = {}
+    for name, body in re.findall(r'(?s)<section class="comparison" id="(\w+)">(.*?)</section>', page):
+        head = re.search(r"(?s)<thead>(.*?)</thead>", body)
+        if not head:
+            out[name] = []
+            continue
+        cols = re.findall(r'data-col="(\w+)"', head[1])
+        i = cols.index("unit_name")
+        rows = re.findall(r"(?s)<tr>(.*?)</tr>", body.split("<tbody>", 1)[1])
+        out[name] = [html_lib.unescape(re.sub(r"<[^>]+>", "", re.findall(r"(?s)<td[^>]*>(.*?)</td>", r)[i]))
+                     for r in rows]
+    return out
+
+
+async def test_chosen_units_filter_every_compare_panel(ds, db):
+    everyone = {r[0] for r in db.execute("select distinct unit_name from reports")}
+    chosen = [r[0] for r in db.execute(
+        "select unit_name from report_summary where execution_rate is not null group by unit_name "
+        "order by unit_name limit 2")]
+    r = await ds.client.get("/compare?" + urllib.parse.urlencode([("unit", u) for u in chosen]))
+    assert r.status_code == 200
+    panels = panel_units(r.text)
+    assert set(panels) == {"compare_units", "three_public", "execution_rate_ranking", "scores_vs_completion",
+                           "indicator_across_units", "unit_over_years"}
+    for name, units in panels.items():
+        assert units and set(units) <= set(chosen), (name, units)
+    assert set(panel_units((await ds.client.get("/compare")).text)["compare_units"]) == everyone
+    # the ranking ranks the chosen units among themselves, as SQL on the build says
+    want = [row[0] for row in db.execute(
+        "select unit_name from report_summary where unit_name in (?, ?) and execution_rate is not null "
+        "order by execution_rate desc, report_id", chosen)]
+    assert panels["execution_rate_ranking"] == want
+    section = r.text.split('id="execution_rate_ranking"', 1)[1].split("</section>", 1)[0]
+    # its download links run the same restricted SQL
+    import html as html_lib
+    import re
+
+    link = html_lib.unescape(re.search(r'href="(/jixiao/-/query\.json\?[^"]+)"', section)[1])
+    rows = (await ds.client.get(link)).json()
+    assert [row["unit_name"] for row in rows] == want and rows[0]["rank"] == 1
+    # a unit chosen for 单位历年变化 is kept
+    other = sorted(everyone - set(chosen))[0]
+    r = await ds.client.get("/compare?" + urllib.parse.urlencode([("unit", chosen[0]), ("one_unit", other)]))
+    assert set(panel_units(r.text)["unit_over_years"]) == {other}
