@@ -1005,6 +1005,9 @@ def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, 
                 originals.prune(db.conn)
                 from . import across  # tables across reports (issue 17), computed on every report's rows
                 across.build(db.conn, log=say)
+                for t in TABLES:  # corpus-level tables are written whole, not per report: count them
+                    if not t.per_report and t.name != "build_errors":
+                        counts[t.name] = db.conn.execute(f"select count(*) from [{t.name}]").fetchone()[0]
                 db.close()
             if db:  # when each report's content was first built (the sitemap's and feed's dates)
                 record_build_dates(db.tmp, out)

@@ -18,9 +18,9 @@ every indicator (~0.4 s).
 
 Both read the other tables only through index seeks: the per-report subqueries use the
 composite indexes declared in jixiao/schema.py (``evaluations(report_id, kind, seq)``,
-``expense_controls(report_id, key, seq)``, ``findings(report_id, severity)``). Without them
-SQLite picks the one-column ``kind`` / ``key`` / ``severity`` index and scans every report's
-rows for each report: O(N²).
+``expense_controls(report_id, key, seq)``, ``findings(severity, report_id, seq)`` — no one-column
+``severity`` index beside it). Without them SQLite picks the one-column ``kind`` / ``key`` /
+``severity`` index and scans every report's rows for each report: O(N²).
 """
 from __future__ import annotations
 

@@ -123,7 +123,9 @@ def test_duplicates(tmp_path):
     assert result.duplicates == 1
     assert [r.report_id for r in result.reports] == ["2024-岳阳市司法局", "2024-岳阳市司法局-2"]
     assert [r.source_file for r in result.reports] == ["a.txt", "c.txt"]
-    assert sorted(p.name for p in (tmp_path / "dp").iterdir()) == ["2024-岳阳市司法局", "2024-岳阳市司法局-2", "jixiao"]
+    assert sorted(p.name for p in (tmp_path / "dp").iterdir()) == ["jixiao"]  # one corpus package
+    rows = sqlite_utils.Database(tmp_path / "j.db").execute("select report_id, source_file from reports").fetchall()
+    assert sorted(rows) == [("2024-岳阳市司法局", "a.txt"), ("2024-岳阳市司法局-2", "c.txt")]
 
 
 def test_incremental_build_parses_nothing_the_second_time(tmp_path):
@@ -174,6 +176,8 @@ def _tables(db_path):
         if n == "sections_fts":  # search rows keyed by their section, not by rowid
             rows = db.execute("select s.report_id, s.seq, f.heading_cjk, f.body_cjk from sections_fts f "
                               "join sections s on s.rowid = f.rowid").fetchall()
+        elif n == "report_builds":  # when each report was first built: a clock time, not content
+            rows = db.execute("select report_id, source_sha256 from report_builds").fetchall()
         else:
             rows = db.execute(f"select * from [{n}]").fetchall()
         out[n] = sorted(rows, key=repr)

@@ -1,0 +1,93 @@
+"""Each index of the built database is one the schema declares, and each is used by the query it
+is there for (issue 16.1: indexes only where a page, a facet or a lookup needs them; see the index
+notes above jixiao.schema.create_indexes). Plans only: no timings here (benchmarks/ has those)."""
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+import yaml
+
+from jixiao.schema import TABLES, table
+
+from .conftest import ROOT
+
+# composite index → the query that needs it (where it runs)
+COMPOSITES = {
+    # the canned query `findings` (datasette.yml), one index-ordered branch per severity
+    ("findings", ("severity", "report_id", "seq")):
+        "select report_id, seq from findings where severity = '错误' order by report_id, seq limit 50",
+    # report_summary (jixiao/views.py): per-report counts by severity
+    ("findings", ("severity", "report_id", "seq"), "count"):
+        "select count(*) from findings where report_id = :id and severity = '疑点'",
+    # report_summary: the report's 三公 rows by key
+    ("expense_controls", ("report_id", "key", "seq")):
+        "select seq, final from expense_controls where report_id = :id and key = 'three_public_total' order by seq",
+    # report_summary: the report's first 部门整体 evaluation
+    ("evaluations", ("report_id", "kind", "seq")):
+        "select seq from evaluations where report_id = :id and kind = 'overall' order by seq limit 1",
+}
+
+
+@pytest.fixture(scope="module")
+def conn(built):
+    c = sqlite3.connect(f"file:{built.db}?mode=ro", uri=True)
+    yield c
+    c.close()
+
+
+def plan(conn, sql, **params) -> str:
+    return " | ".join(r[3] for r in conn.execute("explain query plan " + sql, params))
+
+
+def _indexes(conn):
+    for name, tbl in conn.execute("select name, tbl_name from sqlite_master where type = 'index'"):
+        yield name, tbl, tuple(r[2] for r in conn.execute(f"pragma index_info([{name}])"))
+
+
+def test_every_index_is_declared(conn):
+    declared = {(t.name, tuple(cols)) for t in TABLES for cols in t.indexes}
+    declared |= {(t.name, (c,)) for t in TABLES for c in t.indexed}
+    declared |= {(t.name, tuple(t.primary_key)) for t in TABLES}
+    schema_tables = {t.name for t in TABLES}
+    stray = [(tbl, cols) for _, tbl, cols in _indexes(conn)
+             if tbl in schema_tables and (tbl, cols) not in declared]
+    assert stray == []
+
+
+def test_table_cells_is_clustered_on_its_key(conn):
+    sql, = conn.execute("select sql from sqlite_master where name = 'table_cells'").fetchone()
+    assert sql.rstrip().upper().endswith("WITHOUT ROWID")
+    assert [cols for _, tbl, cols in _indexes(conn) if tbl == "table_cells"] == []
+    # the report page's cells: one range of the key, already in order (no sort, no other index)
+    rid, = conn.execute("select report_id from table_cells limit 1").fetchone()
+    p = plan(conn, "select table_seq, row, col, text from table_cells where report_id = :id "
+                   "order by table_seq, row, col", id=rid)
+    assert "SEARCH table_cells USING PRIMARY KEY (report_id=?)" in p and "TEMP B-TREE" not in p
+    # the public API is unchanged: every column, in schema order
+    assert [r[1] for r in conn.execute("pragma table_info(table_cells)")] == table("table_cells").field_names
+
+
+@pytest.mark.parametrize("key", list(COMPOSITES), ids=lambda k: f"{k[0]}:{','.join(k[1])}")
+def test_composite_index_serves_its_query(conn, key):
+    name, cols = key[0], key[1]
+    index = next(n for n, tbl, c in _indexes(conn) if tbl == name and c == cols)
+    rid, = conn.execute("select report_id from reports limit 1").fetchone()
+    sql = COMPOSITES[key]
+    assert f"INDEX {index} " in plan(conn, sql, **({"id": rid} if ":id" in sql else {}))
+
+
+def test_facets_read_an_index(conn):
+    """The default facets of datasette.yml (Datasette: `select col, count(*) … group by col`) on
+    the schema's tables read an index (or the key), never the whole table."""
+    cfg = yaml.safe_load((ROOT / "datasette.yml").read_text(encoding="utf-8"))
+    names = {t.name for t in TABLES}
+    checked = 0
+    for tbl, conf in cfg["databases"]["jixiao"]["tables"].items():
+        if tbl not in names:
+            continue
+        for col in (conf or {}).get("facets") or []:
+            p = plan(conn, f"select [{col}], count(*) from [{tbl}] group by [{col}]")
+            assert "USING COVERING INDEX" in p or "USING INDEX" in p, (tbl, col, p)
+            checked += 1
+    assert checked >= 20
