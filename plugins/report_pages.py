@@ -16,7 +16,7 @@ import urllib.parse
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-from jixiao import schema
+from jixiao import charts, schema
 from jixiao.views import SOURCE_TABLE_NAMES
 
 DB = schema.DATABASE
@@ -217,17 +217,11 @@ async def report_page(datasette, request):
                       three_public_tables[0]["rows"] if three_public_tables else [])
     if chart_rows:
         parts = [r for r in chart_rows if r["key"] != "three_public_total"][:8]
-        chart = {
-            "title": {"text": f"三公经费（{source_table_name(chart_rows[0]['source'])}）：上年决算与本年决算（万元）",
-                      "left": "center", "textStyle": {"fontSize": 14}},
-            "tooltip": {"trigger": "axis"}, "legend": {"top": 24},
-            "grid": {"top": 64, "left": 16, "right": 24, "bottom": 8, "containLabel": True},
-            "xAxis": {"type": "category", "data": [r["item"] for r in parts],
-                      "axisLabel": {"interval": 0, "width": 80, "overflow": "break"}},
-            "yAxis": {"type": "value", "name": "万元"},
-            "series": [{"name": n, "type": "bar", "data": [r[k] for r in parts]}
-                       for n, k in (("上年决算数", "prev_final"), ("本年预算数", "budget"), ("本年决算数", "final"))],
-        }
+        chart = charts.horizontal_bars(
+            [r["item"] for r in parts],
+            [(n, [r[k] for r in parts]) for n, k in (("上年决算数", "prev_final"), ("本年预算数", "budget"),
+                                                     ("本年决算数", "final"))],
+            "三公经费分项", "万元", subtext=f"来源：{source_table_name(chart_rows[0]['source'])}")
     quoted = urllib.parse.quote(report_id, safe="")
     context = {
         "report": report, "summary": summary, "staffing": staffing, "three_public": three_public,
@@ -363,22 +357,9 @@ async def unit_page(datasette, request):
         return await not_found(datasette, request, f"没有单位 {unit} 的报告")
     for y in years:
         y["url"] = report_url(datasette, y["report_id"])
-    labels = [str(y["fiscal_year"]) for y in years]
-    series = [("全年预算数（万元）", "full_year_budget"), ("全年执行数（万元）", "executed"),
-              ("三公经费（万元）", "three_public_final")]
-    chart = {
-        "title": {"text": f"{unit} 历年资金与三公经费", "left": "center", "textStyle": {"fontSize": 14}},
-        "tooltip": {"trigger": "axis"}, "legend": {"top": 24},
-        "grid": {"top": 64, "left": 16, "right": 48, "bottom": 8, "containLabel": True},
-        "xAxis": {"type": "category", "data": labels},
-        "yAxis": [{"type": "value", "name": "万元"}, {"type": "value", "name": "% / 分", "max": 100}],
-        "series": [{"name": n, "type": "bar", "data": [y[k] for y in years]} for n, k in series]
-        + [{"name": n, "type": "line", "yAxisIndex": 1, "data": [y[k] for y in years]}
-           for n, k in (("预算执行率（%）", "execution_rate"), ("自评总分", "total_score"))],
-    }
     q = urllib.parse.urlencode({"unit": unit})
     context = {
-        "unit": unit, "years": years, "chart": chart,
+        "unit": unit, "years": years, "charts": charts.unit_year_charts(years),
         "twin_json": datasette.urls.path(f"/{DB}/unit_over_years.json?{q}&_shape=array"),
         "twin_csv": datasette.urls.path(f"/{DB}/unit_over_years.csv?{q}&_dl=1&_bom=1"),
         "compare_url": datasette.urls.path("/compare?" + urllib.parse.urlencode({"one_unit": unit, "unit": unit})),

@@ -12,7 +12,7 @@ from datasette import hookimpl
 from datasette.utils import named_parameters
 from markupsafe import Markup, escape
 
-from jixiao import schema
+from jixiao import charts, schema
 from jixiao.views import SOURCE_TABLE_NAMES
 from jixiao.pages import (  # noqa: F401
     DB, query_config, render, report_url, rows, run_stored, table_count, twin_urls)
@@ -33,84 +33,50 @@ UNIT_CHOICES = 300  # units listed in the /compare selects; beyond that, type a 
 UNIT_SEPARATORS = re.compile("[,，、]")
 
 
-# ---------------------------------------------------------------- charts (ECharts options)
-
-
-def bar_chart(categories, series, title="", horizontal=False, unit=""):
-    """An ECharts option: one bar series per (name, values)."""
-    value_axis = {"type": "value", "name": unit}
-    cat_axis = {"type": "category", "data": categories, "axisLabel": {"interval": 0, "width": 90, "overflow": "break"}}
-    return {
-        "title": {"text": title, "left": "center", "textStyle": {"fontSize": 14}},
-        "tooltip": {"trigger": "axis"},
-        "legend": {"top": 24},
-        "grid": {"top": 64, "left": 16, "right": 24, "bottom": 8, "containLabel": True},
-        "xAxis": value_axis if horizontal else cat_axis,
-        "yAxis": cat_axis if horizontal else value_axis,
-        "series": [{"name": n, "type": "bar", "data": v, "label": {"show": len(v) <= 12, "position": "right" if horizontal else "top"}}
-                   for n, v in series],
-    }
-
-
-def line_chart(categories, series, title="", unit=""):
-    option = bar_chart(categories, series, title, unit=unit)
-    for s in option["series"]:
-        s["type"] = "line"
-    return option
-
-
-def scatter_chart(points, x_name, y_name, title=""):
-    """points: (label, x, y)."""
-    return {
-        "title": {"text": title, "left": "center", "textStyle": {"fontSize": 14}},
-        "tooltip": {"trigger": "item"},
-        "grid": {"top": 48, "left": 16, "right": 40, "bottom": 8, "containLabel": True},
-        "xAxis": {"type": "value", "name": x_name, "scale": True},
-        "yAxis": {"type": "value", "name": y_name, "scale": True},
-        "series": [{"type": "scatter", "symbolSize": 14,
-                    "data": [{"name": n, "value": [x, y]} for n, x, y in points],
-                    "label": {"show": True, "formatter": "{b}", "position": "right"}}],
-    }
+# ---------------------------------------------------------------- charts (ECharts options: jixiao/charts.py)
 
 
 def comparison_charts(name, data):
-    """One chart for each comparison query's rows."""
+    """The charts of one comparison's rows (a list: figures of different units get their own chart)."""
     label = [f"{r['unit_name']} {r['fiscal_year']}" for r in data]
     if name == "compare_units":
-        return bar_chart(label, [("全年预算数", [r["full_year_budget"] for r in data]),
-                                 ("全年执行数", [r["executed"] for r in data]),
-                                 ("三公经费本年决算", [r["three_public_final"] for r in data])],
-                         "资金与三公经费（万元）", unit="万元")
+        return [charts.horizontal_bars(label, [("全年预算数", [r["full_year_budget"] for r in data]),
+                                               ("全年执行数", [r["executed"] for r in data])],
+                                       "全年预算数与执行数", "万元")]
     if name == "three_public":
         units = list(dict.fromkeys(f"{r['unit_name']} {r['fiscal_year']}" for r in data))
         cats = [c for c in dict.fromkeys(r["category"] for r in data) if c != "三公经费合计"]
         by = {(f"{r['unit_name']} {r['fiscal_year']}", r["category"]): r for r in data}
         series = [(c, [(by.get((u, c)) or {}).get("final") for u in units]) for c in cats]
-        option = bar_chart(units, series, "三公经费分项：本年决算（万元）", unit="万元")
-        for s in option["series"]:
-            s["stack"] = "三公"
-        return option
+        return [charts.horizontal_bars(units, series, "三公经费分项：本年决算", "万元", stack=True)]
     if name == "execution_rate_ranking":
-        return bar_chart(label[::-1], [("预算执行率", [r["execution_rate"] for r in data][::-1])],
-                         "预算执行率（%）", horizontal=True, unit="%")
+        return [charts.horizontal_bars(label, [("预算执行率", [r["execution_rate"] for r in data])],
+                                       "预算执行率", "%")]
     if name == "scores_vs_completion":
-        pts = [(r["unit_name"], r["met_pct"], r["total_score"]) for r in data if r["met_pct"] is not None]
+        pts = [(f"{r['unit_name']} {r['fiscal_year']}", r["met_pct"], r["total_score"])
+               for r in data if r["met_pct"] is not None and r["total_score"] is not None]
         if pts:
-            return scatter_chart(pts, "指标达标率（%）", "自评总分", "自评总分与指标达标率")
-        return bar_chart(label, [("自评总分", [r["total_score"] for r in data]),
-                                 ("正文所述得分", [r["stated_score"] for r in data])], "自评总分与正文所述得分", unit="分")
+            return [charts.scatter(pts, "指标达标率（%）", "自评总分（分）", "自评总分与指标达标率")]
+        return [charts.horizontal_bars(label, [("自评总分", [r["total_score"] for r in data]),
+                                               ("正文所述得分", [r["stated_score"] for r in data])],
+                                       "自评总分与正文所述得分", "分")]
     if name == "indicator_across_units":
-        names = [f"{r['unit_name']} {r['fiscal_year']}：{r['level3'] or ''}"[:40] for r in data]
-        return bar_chart(names, [("年度指标值", [r["target_value"] for r in data]),
-                                 ("实际完成值", [r["actual_value"] for r in data])],
-                         "年度指标值与实际完成值", horizontal=True)
+        # Targets of different units (%, 件, 人次…) never share an axis: the most common unit is drawn.
+        valued = [r for r in data if r["target_value"] is not None or r["actual_value"] is not None]
+        units = [r["target_unit"] or "" for r in valued]
+        if not units:
+            return []
+        unit = max(dict.fromkeys(units), key=units.count)
+        rows_ = [r for r in valued if (r["target_unit"] or "") == unit]
+        left = len(data) - len(rows_)
+        names = [f"{r['unit_name']} {r['fiscal_year']}：{charts.short(r['level3'], 16)}" for r in rows_]
+        return [charts.horizontal_bars(
+            names, [("年度指标值", [r["target_value"] for r in rows_]), ("实际完成值", [r["actual_value"] for r in rows_])],
+            "年度指标值与实际完成值", unit or "（无单位）", label_width=150,
+            subtext=f"度量单位为“{unit or '无'}”的 {len(rows_)} 项" + (f"；其余 {left} 项见下表" if left else ""))]
     if name == "unit_over_years":
-        years = [str(r["fiscal_year"]) for r in data]
-        return line_chart(years, [("全年执行数（万元）", [r["executed"] for r in data]),
-                                  ("三公经费（万元）", [r["three_public_final"] for r in data]),
-                                  ("预算执行率（%）", [r["execution_rate"] for r in data]),
-                                  ("自评总分", [r["total_score"] for r in data])], "历年变化")
-    return None
+        return charts.unit_year_charts(data)
+    return []
 
 
 def table_body(datasette, data, columns):
@@ -238,7 +204,7 @@ async def compare(datasette, request):
             "name": name, "heading": heading, "description": cfg.get("description", ""),
             "rows": data, "columns": columns, "body": table_body(datasette, data, columns),
             "more": more, "shown": len(data),
-            "chart": comparison_charts(name, data) if data else None, "twins": twins,
+            "charts": comparison_charts(name, data) if data else [], "twins": twins,
         })
     base = await compare_choices(datasette)
     unit_choices = base["units"]
