@@ -473,8 +473,9 @@ def _alone(job: tuple) -> Outcome:
                 None, sha), False)
 
 
-def run_jobs(jobs: list[tuple], workers: int) -> Iterator[Outcome]:
-    """Outcomes in job order, computed by ``workers`` processes (inline when 1).
+def run_jobs(jobs: list[tuple], workers: int, cluster=None) -> Iterator[Outcome]:
+    """Outcomes in job order, computed by ``workers`` processes (inline when 1), or with
+    ``cluster`` (a Dask scheduler address) on that cluster (:mod:`jixiao.cluster`).
 
     At most a few jobs per worker are in flight: cached results come back faster than the
     main process can write them, and unbounded they would pile up in memory.
@@ -486,6 +487,11 @@ def run_jobs(jobs: list[tuple], workers: int) -> Iterator[Outcome]:
     from concurrent.futures import ThreadPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
+    if cluster:
+        from .cluster import run_on_cluster
+
+        yield from run_on_cluster(jobs, cluster)
+        return
     if workers <= 1 or len(jobs) <= 1:
         for job in jobs:
             yield work(*job)
@@ -620,6 +626,7 @@ def build(
     log: Callable[[str], None] | None = None,
     file_timeout: float | None = DEFAULT_FILE_TIMEOUT,
     follow_symlinks: bool = False,
+    cluster=None,
 ) -> BuildResult:
     """Build the database and the data packages (see :func:`_build_locked`), one build at a
     time per output folder: it first finishes a swap a killed build left half done
@@ -643,7 +650,7 @@ def build(
                 pass
             sweep(out, packages)
         return _build_locked(inputs, out, packages, workers, cache_dir, progress, log, file_timeout,
-                             follow_symlinks)
+                             follow_symlinks, cluster)
     finally:
         if fd is not None:
             os.close(fd)
@@ -811,6 +818,7 @@ def _build_locked(
     log: Callable[[str], None] | None = None,
     file_timeout: float | None = DEFAULT_FILE_TIMEOUT,
     follow_symlinks: bool = False,
+    cluster=None,
 ) -> BuildResult:
     """Build the database and the data packages.
 
@@ -825,7 +833,9 @@ def _build_locked(
 
     ``file_timeout``: each file's time budget in seconds (None: no budget); a file over it is
     one build error. ``follow_symlinks``: read what symlinks under an input folder point to
-    outside it (refused by default: one build error each).
+    outside it (refused by default: one build error each). ``cluster``: a Dask scheduler
+    address (``tcp://host:8786``) or a ``distributed.Client``: the per-report work runs there
+    (:mod:`jixiao.cluster`) instead of in the local process pool.
     """
     started = time.perf_counter()
     lines: list[str] = []
@@ -880,11 +890,11 @@ def _build_locked(
     if plan is not None:
         try:
             return _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, packages, workers,
-                          cache_dir, progress, say, started, lines, metas, file_timeout)
+                          cache_dir, progress, say, started, lines, metas, file_timeout, cluster)
         except _FullBuild as exc:
             say(f"incremental build not possible ({exc}); building everything")
     return _build(todo, errors, unreadable, duplicates, None, None, fingerprint, out, packages, workers, cache_dir,
-                  progress, say, started, lines, metas, file_timeout)
+                  progress, say, started, lines, metas, file_timeout, cluster)
 
 
 def _incremental_plan(state: dict, todo) -> dict | None:
@@ -901,7 +911,7 @@ def _incremental_plan(state: dict, todo) -> dict | None:
 
 
 def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, packages, workers, cache_dir,
-           progress, say, started, lines, metas=None, file_timeout=None) -> BuildResult:
+           progress, say, started, lines, metas=None, file_timeout=None, cluster=None) -> BuildResult:
     import sqlite3
 
     from . import originals
@@ -945,7 +955,7 @@ def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, 
         kept = [old[key] for _, _, key in todo if key in old]
         kept_ids = {e["built"][0] for e in kept}
         taken: set[str] = set()
-        outcomes = run_jobs(jobs, workers or os.cpu_count() or 1)
+        outcomes = run_jobs(jobs, workers or os.cpu_count() or 1, cluster)
         stop_workers = outcomes.close  # before the temporary tree is removed: workers write into it
         bar = tqdm(total=len(todo), desc="build", unit="file", file=sys.stderr, disable=not progress)
         for f, sha, key in todo:

@@ -84,8 +84,11 @@ def serve(host: str, port: int, db_path: str | None, packages_path: str | None, 
               help="Seconds one file may take (0: no limit); a file over it is a build error.")
 @click.option("--follow-symlinks", is_flag=True,
               help="Read symlinks under a report folder that point outside it (refused by default).")
+@click.option("--cluster", metavar="ADDRESS", default=None,
+              help="Parse on a Dask distributed cluster (scheduler address, e.g. tcp://host:8786) instead of "
+                   "local processes; its workers need this jixiao and the input paths (docs/scaling.md).")
 def build(reports: tuple[str, ...], out: str, packages: str, workers: int | None, cache: bool,
-          file_timeout: float, follow_symlinks: bool) -> None:
+          file_timeout: float, follow_symlinks: bool, cluster: str | None) -> None:
     """Build the database and the data packages from REPORTS (files or folders; default reports/).
 
     A file that cannot be built is logged and listed in build_errors; the build goes on.
@@ -95,17 +98,19 @@ def build(reports: tuple[str, ...], out: str, packages: str, workers: int | None
     Example:
         jixiao build
         jixiao build reports/ more/ --out build/jixiao.db --packages datapackages/
+        jixiao build /shared/reports --cluster tcp://scheduler:8786
     """
     from pathlib import Path
 
     from .build import NothingBuilt, OutputError, build as run, summary
+    from .cluster import ClusterError
 
     cache_dir = Path(out).parent / "cache" if cache else None
     try:
         result = run(reports or ("reports",), out=out, packages=packages, workers=workers, cache_dir=cache_dir,
                      log=lambda msg: click.echo(msg, err=True), file_timeout=file_timeout or None,
-                     follow_symlinks=follow_symlinks)
-    except (NothingBuilt, OutputError) as exc:
+                     follow_symlinks=follow_symlinks, cluster=cluster)
+    except (NothingBuilt, OutputError, ClusterError) as exc:
         raise click.ClickException(str(exc))
     click.echo(summary(result), err=True)
 
