@@ -1,22 +1,78 @@
-"""Chinese full-text search: index text and query text (research/chinese-search.md, D1/S2).
+"""Chinese full-text search over what a report says (research/chinese-search.md, design D1).
 
-``sections_fts`` is a plain ``unicode61`` FTS5 table holding heading and body with every Han
-character as its own token (U+200B-separated); a query becomes a phrase of single characters.
-Pure functions: the build calls :func:`han_split` in its workers, the site plugin
-``plugins/cjk_search.py`` registers :func:`escape_fts_cjk` as ``escape_fts``.
+One FTS5 table, ``sections_fts`` (``unicode61``, **contentless**: ``content=''``), indexes four kinds
+of text, each document with every Han character as its own token (U+200B-separated) and
+Traditional characters folded to Simplified (OpenCC's character table):
+
+* 正文 a section: heading, body — ``rowid`` = ``sections.rowid`` (so Datasette's own
+  ``/jixiao/sections?_search=`` keeps working: ``rowid in (select rowid from sections_fts …)``);
+* 表格 a table row: its non-empty cells joined by `` | `` — ``rowid`` = 1<<56 | source_tables.rowid<<20 | row;
+* 指标 an indicator: level3; level1 | level2 | target | actual | note | standard — 2<<56 | indicators.rowid;
+* 发现 a finding: message | expected | actual — 3<<56 | findings.rowid.
+
+No second copy of the text: the index keeps only tokens and positions; snippets are made in
+Python from the original rows, only for the hits shown (:func:`snippet`, also the SQL function
+``search_snippet``). A query becomes an FTS5 expression of single-character phrases
+(:func:`to_match`): plain words are ANDed, ``A OR B``, ``-A`` excludes, ``"A B"`` is a phrase.
+Ranking is bounded: bm25 is computed for at most :data:`CANDIDATES` hits (the first ones in
+index order, stopped early by LIMIT), never for every hit of a common word.
+
+The build calls :func:`create_index` once after all rows are written; an incremental build
+calls :func:`drop_reports` (before the old rows go) and :func:`index_reports` (after the new
+rows are in). Removing from a contentless table needs the indexed text again, so it is
+recomputed from the rows, which is why :func:`drop_reports` must run while they still exist.
 """
 from __future__ import annotations
 
+import functools
+import json
 import re
+from dataclasses import dataclass, field
+from pathlib import Path
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 HAN_RE = re.compile(f"([{_HAN}])")
 _HAN_RUNS = re.compile(f"([{_HAN}]+)")
 ZWSP = "\u200b"
-_TERMS = re.compile(r'\s+|(".*?")')  # the term splitting of datasette.utils.escape_fts
 
 FTS_TABLE = "sections_fts"
 FTS_COLUMNS = ("heading_cjk", "body_cjk")
+CELL_SEP = " | "  # between the cells of a row and the fields of an indicator or finding
+
+KIND_SHIFT = 56
+KINDS = ("section", "table", "indicator", "finding")  # the kind number is the index
+KIND_LABELS = {"section": "正文", "table": "表格", "indicator": "指标", "finding": "发现"}
+ROW_BITS = 20  # a table row's number within its table (< 1,048,576)
+LOW_MASK = (1 << KIND_SHIFT) - 1
+
+CANDIDATES = 1000  # hits ranked and counted per request at most (stated on the page)
+MAX_TERMS = 12  # words in one query at most
+
+
+# ---------------------------------------------------------------- text
+
+@functools.lru_cache(maxsize=1)
+def _t2s_table() -> dict[int, str]:
+    """OpenCC's Traditional → Simplified character table (first candidate), for str.translate.
+
+    Character by character (not OpenCC's phrase segmentation) so that a folded text keeps its
+    length: a snippet's positions in the folded text are positions in the original.
+    """
+    import opencc
+
+    path = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
+    table = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        src, _, dst = line.partition("\t")
+        dst = dst.split(" ")[0] if dst else ""
+        if len(src) == 1 and len(dst) == 1 and src != dst:
+            table[ord(src)] = dst
+    return table
+
+
+def fold(text: str | None) -> str:
+    """Traditional characters → Simplified, one character for one (the same length)."""
+    return (text or "").translate(_t2s_table())
 
 
 def han_split(text: str | None) -> str:
@@ -30,47 +86,293 @@ def han_split(text: str | None) -> str:
     return ZWSP.join(ZWSP.join(p) if i % 2 else p for i, p in enumerate(parts) if p)
 
 
-def escape_fts_cjk(query: str) -> str:
-    """A search box query → FTS5 MATCH: each term a phrase of single Han characters.
+def index_text(text: str | None) -> str:
+    return han_split(fold(text))
 
-    ``法律援助`` → ``"法 律 援 助"``; ``法律援助 2024`` → ``"法 律 援 助" "2024"``; empty → ``""``.
+
+def join_fields(*values) -> str:
+    return CELL_SEP.join(str(v) for v in values if v not in (None, ""))
+
+
+# ---------------------------------------------------------------- queries
+
+class QueryError(ValueError):
+    """A query that cannot be searched; the message is for the visitor, in Chinese."""
+
+
+class OnlyExcluded(QueryError):
+    """Only ``-words``: nothing to look for (FTS5 cannot list everything but a word)."""
+
+
+@dataclass
+class Query:
+    groups: list[list[str]] = field(default_factory=list)  # ANDed groups of ORed terms
+    exclude: list[str] = field(default_factory=list)
+
+    @property
+    def terms(self) -> list[str]:
+        return [t for g in self.groups for t in g]
+
+
+# a "phrase" (also “…”), or a word; a word may start with - (exclude)
+_TOKENS = re.compile(r'(-?)(?:["“”]([^"“”]*)["“”]?|([^\s"“”]+))')
+_WORD = re.compile(r"[^\W_]+")  # what unicode61 keeps of a term (after han_split); the rest separates
+
+
+def parse_query(q: str) -> Query:
+    """``调解 法律援助`` both; ``调解 OR 普法`` either; ``-调解`` not; ``"人民 调解"`` a phrase.
+
+    OR binds its neighbours (``A B OR C`` = A and (B or C)); an OR with nothing on one side
+    is ignored; terms with nothing searchable in them (only punctuation) are dropped.
     """
-    query = query or ""
-    if query.count('"') % 2:
-        query += '"'
-    terms = [b.replace('"', "") for b in _TERMS.split(query) if b and b != '""']
-    phrases = [" ".join(HAN_RE.sub(r" \1 ", t).split()) for t in terms]
-    return " ".join(f'"{p}"' for p in phrases if p) or '""'
+    query, pending_or = Query(), False
+    for minus, quoted, word in _TOKENS.findall((q or "").replace("－", "-")):
+        text = word or quoted
+        if word == "OR" and not minus:
+            pending_or = bool(query.groups)
+            continue
+        if not _WORD.search(fold(text)):
+            continue
+        if minus:
+            query.exclude.append(text)
+        elif pending_or:
+            query.groups[-1].append(text)
+        else:
+            query.groups.append([text])
+        pending_or = False
+    return query
+
+
+def check_query(query: Query) -> None:
+    """Raise :class:`QueryError` (Chinese) for a query that cannot be searched as given."""
+    if not query.groups and query.exclude:
+        raise OnlyExcluded("只有排除的词（前面带“-”）：请再加上至少一个要查找的词，例如“法律援助 -调解”。")
+    if not query.groups:
+        raise QueryError("检索词里没有可以查找的文字或数字。")
+    if len(query.terms) + len(query.exclude) > MAX_TERMS:
+        raise QueryError(f"检索词太多：最多 {MAX_TERMS} 个，请删去一些。")
+
+
+def phrase(term: str) -> str:
+    """One term → an FTS5 phrase of single Han characters: 法律援助 → "法 律 援 助"."""
+    tokens = _WORD.findall(HAN_RE.sub(r" \1 ", fold(term)))
+    return '"' + " ".join(tokens) + '"'
+
+
+def to_match(query: Query) -> str:
+    """The FTS5 MATCH expression of a parsed query; ``""`` (matches nothing) when it has no terms."""
+    if not query.groups:
+        return '""'
+    expr = " AND ".join("(" + " OR ".join(phrase(t) for t in g) + ")" for g in query.groups)
+    for t in query.exclude:
+        expr = f"({expr}) NOT {phrase(t)}"
+    return expr
+
+
+def escape_fts_cjk(query: str) -> str:
+    """A search box query → FTS5 MATCH (registered as Datasette's ``escape_fts``); never raises.
+
+    ``法律援助`` → ``("法 律 援 助")``; a query with nothing to search → ``""`` (no rows).
+    """
+    try:
+        parsed = parse_query(query or "")
+        check_query(parsed)
+    except QueryError:
+        return '""'
+    return to_match(parsed)
+
+
+# ---------------------------------------------------------------- snippets
+
+SNIPPET_BEFORE, SNIPPET_CHARS = 24, 96
+
+
+def _pattern(term: str) -> re.Pattern:
+    """The places a term's phrase matches in a folded text (separators between its tokens allowed)."""
+    tokens = _WORD.findall(HAN_RE.sub(r" \1 ", fold(term)))
+    return re.compile(r"[\W_]*".join(map(re.escape, tokens)), re.IGNORECASE)
+
+
+def snippet_parts(text: str | None, q: str) -> list[tuple[str, bool]]:
+    """A window of ``text`` around its first match of the query's terms: (piece, is_hit) pairs."""
+    text = re.sub(r"\s+", " ", text or "").strip()
+    folded = fold(text)
+    try:
+        terms = parse_query(q).terms
+    except QueryError:
+        terms = []
+    spans = sorted({m.span() for t in terms for m in _pattern(t).finditer(folded) if m.end() > m.start()})
+    start = max(0, spans[0][0] - SNIPPET_BEFORE) if spans else 0
+    end = min(len(text), start + SNIPPET_CHARS)
+    parts: list[tuple[str, bool]] = [("…", False)] if start else []
+    pos = start
+    for a, b in spans:
+        if a < pos or a >= end:
+            continue
+        b = min(b, end)
+        parts += [(text[pos:a], False), (text[a:b], True)]
+        pos = b
+    parts.append((text[pos:end], False))
+    if end < len(text):
+        parts.append(("…", False))
+    return [(p, hit) for p, hit in parts if p]
+
+
+def snippet(text: str | None, q: str) -> str:
+    """:func:`snippet_parts` as text with the hits in 【】 (a 【】 of the text itself becomes ［］)."""
+    return "".join(f"【{p}】" if hit else p for p, hit in
+                   ((p.replace("【", "［").replace("】", "］"), hit) for p, hit in snippet_parts(text, q)))
 
 
 # ---------------------------------------------------------------- the index (build side)
 
-def _section_docs(conn, where: str = "", params=()):
-    for rowid, heading, body in conn.execute(f"select rowid, heading, body from sections {where}", params):
-        yield rowid, han_split(heading), han_split(body)
+def _where(alias: str, report_ids) -> tuple[str, list]:
+    if report_ids is None:
+        return "", []
+    return (f"where {alias}.report_id in (select value from json_each(?))",
+            [json.dumps(list(report_ids), ensure_ascii=False)])
+
+
+def documents(conn, report_ids=None):
+    """(rowid, heading, body) of every document to index, for all reports or only ``report_ids``.
+
+    Table cells are read only through the name ``table_cells`` (it may be a view).
+    """
+    where, params = _where("s", report_ids)
+    for rowid, heading, body in conn.execute(f"select s.rowid, s.heading, s.body from sections s {where}", params):
+        yield rowid, index_text(heading), index_text(body)
+    where, params = _where("t", report_ids)
+    tables = {(r, n): rowid for rowid, r, n in
+              conn.execute(f"select t.rowid, t.report_id, t.table_seq from source_tables t {where}", params)}
+    where, params = _where("c", report_ids)
+    key, cells = None, []
+    rows = conn.execute(f"select c.report_id, c.table_seq, c.row, c.text from table_cells c {where} "
+                        "order by c.report_id, c.table_seq, c.row, c.col", params)
+    for report_id, table_seq, row, text in [*rows, (None, None, None, None)]:
+        if (report_id, table_seq, row) != key:
+            table_rowid = tables.get(key[:2]) if key else None
+            if cells and table_rowid is not None and key[2] < (1 << ROW_BITS):
+                yield (1 << KIND_SHIFT) | (table_rowid << ROW_BITS) | key[2], "", index_text(CELL_SEP.join(cells))
+            key, cells = (report_id, table_seq, row), []
+        if text:
+            cells.append(text)
+    where, params = _where("i", report_ids)
+    for rowid, *f in conn.execute("select i.rowid, i.level3, i.level1, i.level2, i.target, i.actual, i.note, "
+                                  f"i.standard from indicators i {where}", params):
+        yield (2 << KIND_SHIFT) | rowid, index_text(f[0]), index_text(join_fields(*f[1:]))
+    where, params = _where("g", report_ids)
+    for rowid, *f in conn.execute(f"select g.rowid, g.message, g.expected, g.actual from findings g {where}",
+                                  params):
+        yield (3 << KIND_SHIFT) | rowid, "", index_text(join_fields(*f))
+
+
+_INSERT = f"insert into {FTS_TABLE}(rowid, {', '.join(FTS_COLUMNS)}) values (?, ?, ?)"
 
 
 def create_index(conn) -> None:
-    """Create and fill the search index in one pass over the published tables (full build)."""
-    conn.execute(f"create virtual table {FTS_TABLE} using fts5({', '.join(FTS_COLUMNS)}, tokenize='unicode61')")
-    conn.executemany(f"insert into {FTS_TABLE}(rowid, {', '.join(FTS_COLUMNS)}) values (?, ?, ?)",
-                     _section_docs(conn))
+    """Create and fill the search index in one pass over the published tables (a full build)."""
+    conn.execute(f"create virtual table {FTS_TABLE} using fts5({', '.join(FTS_COLUMNS)}, content='', "
+                 "tokenize='unicode61')")
+    conn.executemany(_INSERT, documents(conn))
     conn.execute(f"insert into {FTS_TABLE}({FTS_TABLE}) values ('optimize')")
 
 
-def _ids_json(report_ids) -> str:
-    import json
-    return json.dumps(list(report_ids), ensure_ascii=False)
-
-
 def drop_reports(conn, report_ids) -> None:
-    """Remove these reports' entries from the index; call while their rows are still in the tables."""
-    conn.execute(f"delete from {FTS_TABLE} where rowid in (select rowid from sections "
-                 "where report_id in (select value from json_each(?)))", [_ids_json(report_ids)])
+    """Remove these reports' documents from the index; call while their rows are still in the tables."""
+    conn.executemany(f"insert into {FTS_TABLE}({FTS_TABLE}, rowid, {', '.join(FTS_COLUMNS)}) "
+                     "values ('delete', ?, ?, ?)", list(documents(conn, list(report_ids))))
 
 
 def index_reports(conn, report_ids) -> None:
-    """Add these reports' entries (their rows already written) to the index."""
-    conn.executemany(f"insert into {FTS_TABLE}(rowid, {', '.join(FTS_COLUMNS)}) values (?, ?, ?)",
-                     _section_docs(conn, "where report_id in (select value from json_each(?))",
-                                   [_ids_json(report_ids)]))
+    """Add these reports' documents (their rows already written) to the index."""
+    conn.executemany(_INSERT, documents(conn, list(report_ids)))
+
+
+# ---------------------------------------------------------------- the queries (site side)
+# The stored queries ``search`` and ``search_hits`` of datasette.yml are exactly these (a test
+# says so); /search runs them, and :data:`CANDIDATES_SQL` for its facets.
+
+FILTERS = ("kind", "year", "province", "city", "unit")
+PAGE_SIZE = 20
+
+_CANDIDATES = f"""with c as (
+  -- the first {CANDIDATES} hits in index order (LIMIT stops the scan); bm25 (rank) only for them
+  select f.rowid as id, f.rank as score, f.rowid >> 56 as kind_n,
+         r.report_id, r.unit_name, r.fiscal_year, r.province, r.city
+  from sections_fts f
+  left join sections s on f.rowid < 72057594037927936 and s.rowid = f.rowid
+  left join source_tables t on f.rowid >> 56 = 1 and t.rowid = (f.rowid & 72057594037927935) >> 20
+  left join indicators i on f.rowid >> 56 = 2 and i.rowid = f.rowid & 72057594037927935
+  left join findings g on f.rowid >> 56 = 3 and g.rowid = f.rowid & 72057594037927935
+  join reports r on r.report_id = coalesce(s.report_id, t.report_id, i.report_id, g.report_id)
+  where sections_fts match escape_fts(:q){{filters}}
+  limit {CANDIDATES}
+)"""
+
+_FILTERS = """
+    and f.rowid >= case :kind when 'table' then 72057594037927936 when 'indicator' then 144115188075855872
+                              when 'finding' then 216172782113783808 else 0 end
+    and f.rowid < case :kind when 'section' then 72057594037927936 when 'table' then 144115188075855872
+                             when 'indicator' then 216172782113783808 else 9223372036854775807 end
+    and (:year = '' or r.fiscal_year = cast(:year as integer))
+    and (:province = '' or r.province = :province)
+    and (:city = '' or r.city = :city)
+    and (:unit = '' or r.unit_name = :unit)"""
+
+_HITS = """,
+top as (select * from c order by score, id limit {limit})
+select case top.kind_n when 0 then 'section' when 1 then 'table' when 2 then 'indicator' else 'finding' end as kind,
+       top.report_id, top.unit_name, top.fiscal_year, top.province, top.city,
+       case top.kind_n
+         when 0 then s.path
+         when 1 then coalesce(t.caption, '表格 ' || t.table_seq) || ' 第 ' || (top.id & 1048575) || ' 行'
+         when 2 then coalesce(i.level3, i.level2, i.level1)
+         else g.message end as place,
+       s.seq,
+       case top.kind_n
+         when 0 then s.line_start
+         when 1 then (select min(line) from table_cells where report_id = t.report_id and table_seq = t.table_seq
+                                                           and row = (top.id & 1048575))
+         when 2 then i.line
+         else g.line end as line,
+       case top.kind_n
+         when 0 then search_snippet(:q, s.heading, s.body)
+         when 1 then search_snippet(:q, (select group_concat(text, ' | ') from (
+                       select text from table_cells where report_id = t.report_id and table_seq = t.table_seq
+                                                     and row = (top.id & 1048575) and text <> '' order by col)))
+         when 2 then search_snippet(:q, i.level3, i.level1, i.level2, i.target, i.actual, i.note, i.standard)
+         else search_snippet(:q, g.message, g.expected, g.actual) end as snippet,
+       abs(round(top.score, 3)) as relevance  -- bm25 <= 0: relevance >= 0, higher first
+from top
+left join sections s on top.kind_n = 0 and s.rowid = top.id
+left join source_tables t on top.kind_n = 1 and t.rowid = (top.id & 72057594037927935) >> 20
+left join indicators i on top.kind_n = 2 and i.rowid = top.id & 72057594037927935
+left join findings g on top.kind_n = 3 and g.rowid = top.id & 72057594037927935
+order by top.score, top.id"""
+
+CANDIDATES_SQL = _CANDIDATES.format(filters=_FILTERS) + "\nselect kind_n, fiscal_year, province, city, unit_name from c"
+# the stored query search: q only, the 50 best; search_hits: filters and pages of PAGE_SIZE
+SEARCH_SQL = _CANDIDATES.format(filters="") + _HITS.format(limit=50)
+SEARCH_HITS_SQL = _CANDIDATES.format(filters=_FILTERS) + _HITS.format(
+    limit=f"{PAGE_SIZE} offset (min(max(cast(:page as integer), 1), {CANDIDATES // PAGE_SIZE}) - 1) * {PAGE_SIZE}")
+
+
+def _snippet_sql(q, *fields) -> str:
+    return snippet(join_fields(*fields), q)
+
+
+def register_functions(conn) -> None:
+    """The SQL functions the search queries use: ``escape_fts`` and ``search_snippet(q, field…)``."""
+    conn.create_function("escape_fts", 1, escape_fts_cjk, deterministic=True)
+    conn.create_function("search_snippet", -1, _snippet_sql, deterministic=True)
+
+
+def facet_counts(rows) -> dict[str, list[tuple[str, int]]]:
+    """Counts per value of kind, year, province, city and unit over the candidate rows, most first."""
+    counts: dict[str, dict[str, int]] = {k: {} for k in FILTERS}
+    for kind_n, year, province, city, unit in rows:
+        for key, value in (("kind", KINDS[kind_n]), ("year", year), ("province", province), ("city", city),
+                           ("unit", unit)):
+            if value not in (None, ""):
+                counts[key][str(value)] = counts[key].get(str(value), 0) + 1
+    return {k: sorted(v.items(), key=lambda kv: (-kv[1], kv[0])) for k, v in counts.items()}
