@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -27,7 +26,7 @@ import yaml
 
 MIN_CHARS = 20  # normalised characters: shorter lines are headings, labels or stock phrases
 SHINGLE = 3  # character n-grams (Chinese has no spaces to split words on)
-NUM_PERM = 64
+NUM_PERM = 32  # LSH bands x rows (5, 6) at THRESHOLD: the cost is trigrams x permutations
 THRESHOLD = 0.7  # Jaccard similarity of the trigram sets
 LINK_CAP = 8  # earlier members of an LSH bucket a text is compared with
 PAIR_CAP = 10  # pairs stored per place (the most similar, own unit first)
@@ -41,11 +40,17 @@ _NUMBERING = re.compile(
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
 
 
+@lru_cache(maxsize=1)
+def _drop() -> dict[int, None]:
+    """Code points of punctuation, spaces, symbols and controls (str.translate deletes them in C)."""
+    return {cp: None for cp in range(0x10000) if unicodedata.category(chr(cp))[0] in "PZSC"}
+
+
 def plain(line: str) -> str:
     """The line without its numbering, full-width folded (NFKC), without spaces and punctuation."""
     s = unicodedata.normalize("NFKC", line)
     s = _NUMBERING.sub("", s, count=1)
-    return "".join(ch for ch in s if unicodedata.category(ch)[0] not in "PZSC")
+    return s.translate(_drop())
 
 
 def key(plain_text: str) -> str:
@@ -152,21 +157,54 @@ class _Union:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def _crc(b: bytes) -> int:
-    return zlib.crc32(b)  # stable across processes (Python's hash() is salted): same output every build
+def trigram_hashes(k: str):
+    """The distinct character trigrams of a text as 32-bit hashes, computed in numpy (hashing each
+    trigram in Python was most of the time). Deterministic: the same text gives the same values
+    in every process (Python's own hash() is salted)."""
+    import numpy as np
+
+    c = np.frombuffer(k.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    if len(c) < SHINGLE:
+        c = np.concatenate([c, np.zeros(SHINGLE - len(c), dtype=np.uint64)])
+    h = (c[:-2] * np.uint64(0x9E3779B1) + c[1:-1]) * np.uint64(0x85EBCA77) + c[2:]
+    h ^= h >> np.uint64(31)  # a MurmurHash3-style finaliser: neighbouring trigrams far apart
+    h *= np.uint64(0xC2B2AE3D27D4EB4F)
+    h ^= h >> np.uint64(29)
+    return np.unique((h & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+
+
+def signatures(keys: list[str], chunk: int = 2000):
+    """datasketch MinHashes of the texts' trigram sets, computed a chunk of texts at a time: the
+X
+    to all trigrams of the chunk in one numpy pass and reduced per text."""
+    import numpy as np
+    from datasketch import MinHash
+
+    a, b = MinHash(num_perm=NUM_PERM, seed=1).permutations
+    for start in range(0, len(keys), chunk):
+        hs = [trigram_hashes(k) for k in keys[start:start + chunk]]
+        offsets = np.cumsum([0] + [len(h) for h in hs[:-1]])
+        phv = np.concatenate(hs)[:, None] * a + b  # uint32 arithmetic wraps, as datasketch's affine32 scheme
+        for sig in np.minimum.reduceat(phv, offsets, axis=0):
+            yield MinHash(num_perm=NUM_PERM, seed=1, hashvalues=sig, permutations=(a, b), scheme="affine32")
 
 
 def near_groups(keys: list[str]) -> _Union:
     """Link distinct texts whose trigram Jaccard is ≥ THRESHOLD, found through MinHash LSH."""
-    from datasketch import MinHash, MinHashLSH
+    from datasketch import MinHashLSH
 
     groups = _Union(len(keys))
     if len(keys) < 2:
         return groups
-    sets = [shingles(k) for k in keys]
+    sets: dict[int, frozenset] = {}  # trigram sets, made only for the texts compared
+
+    def trigrams(uid: int) -> frozenset:
+        if uid not in sets:
+            sets[uid] = shingles(keys[uid])
+        return sets[uid]
+
     lsh = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM)
-    gen = MinHash.generator(([s.encode() for s in sorted(sh)] for sh in sets), num_perm=NUM_PERM, hashfunc=_crc)
-    for uid, m in enumerate(gen):
+    for uid, m in enumerate(signatures(keys)):
         lsh.insert(uid, m, check_duplication=False)
     for table in lsh.hashtables:
         for h in table.keys():
@@ -179,7 +217,7 @@ def near_groups(keys: list[str]) -> _Union:
                 for b in members[max(0, i - LINK_CAP):i]:
                     if groups.find(a) == groups.find(b):
                         break
-                    if jaccard(sets[a], sets[b]) >= THRESHOLD:
+                    if jaccard(trigrams(a), trigrams(b)) >= THRESHOLD:
                         groups.union(a, b)
                         break
     return groups
