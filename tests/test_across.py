@@ -1,0 +1,154 @@
+"""Findings across reports (issue 17): shared passages, peers, self-scores against evidence, year
+over year — on the five samples plus a 2023 copy of 岳阳市司法局's 2024 report
+(tests/fixtures/across/, made by make_fixture.py: years shifted, actual staff 76 → 72)."""
+from __future__ import annotations
+
+import urllib.parse
+
+import pytest
+
+from jixiao.across import passages, peers, years
+
+from .conftest import REPORTS, ROOT, query_rows, site_for
+
+FIXTURE = ROOT / "tests" / "fixtures" / "across"
+
+
+@pytest.fixture(scope="module")
+def across_db(tmp_path_factory):
+    from jixiao.build import build
+
+    out = tmp_path_factory.mktemp("across")
+    build([REPORTS, FIXTURE / "2023-岳阳市司法局.txt"], out=out / "jixiao.db", packages=out / "packages",
+          cache_dir=out / "cache", workers=2, progress=False)
+    return out / "jixiao.db"
+
+
+# ---------------------------------------------------------------- pure
+
+
+def test_department_kind_from_the_unit_name():
+    kind = peers.department_kind
+    assert {kind(n) for n in ("岳阳市司法局", "株洲市芦淞区司法局", "岳阳市法律援助中心", "怀化市司法局")} == {"司法"}
+    assert kind("长沙市财政局") == "财政"
+    assert kind("某县疾病预防控制中心") == "卫生健康"
+    assert kind("某市人力资源和社会保障局") == "人力资源社会保障"
+    assert kind("某区城市管理综合执法局") == "城市管理"
+    assert kind("某县城关镇人民政府") == "乡镇街道"
+    assert kind("某市第一中学") == "教育"
+    assert kind("某某有限公司") is None and kind(None) is None
+
+
+def test_passages_exact_near_template_and_unrelated():
+    copied = "加强对财务人员和相关管理人员的业务培训，提高相关人员的业务能力和素质，确保资金安全。"
+    edited = "1、加强对财务人员和相关管理人员的业务培训，不断提高相关人员的业务能力和素质，确保资金安全。"
+    note = "说明：“项目支出”需要填报基本支出以外的所有项目支出情况，“公用经费”填报基本支出中的一般商品和服务支出。"
+    money = "全年总投入专项资金524.1万元，全部用于专项工作，专项资金没有被挪用、挤占，全部按进度支付到位。"
+    docs = [
+        passages.Doc("a", "甲局", f"标题\n{copied}\n{note}\n{money}\n本单位独有的一段很长的文字，与其他报告没有任何关系。"),
+        passages.Doc("b", "乙局", f"{edited}\n\t{copied}\n{note}\n{money.replace('524.1', '90.60')}"),
+        passages.Doc("c", "丙局", "完全不同的内容写在这里，长度足够二十个字符以上才会被比较。"),
+    ]
+    found, pairs = passages.find(docs)
+    by_text = {p.text: p for p in found}
+    assert set(by_text) == {copied, note, money}  # the table cell (TAB) of b is not a paragraph
+    assert by_text[note].is_template and by_text[note].template_reason == "词表"
+    assert not by_text[copied].is_template and by_text[copied].reports == 2
+    near = [x for x in pairs if x.report_id == "b" and x.line == 1]
+    assert [(x.other_report_id, x.other_line) for x in near] == [("a", 2)]
+    assert 0.7 <= near[0].similarity < 1
+    figures = [x for x in pairs if x.report_id == "b" and x.line == 4]
+    assert figures[0].similarity == 1.0  # the same wording with other amounts
+    assert passages.find(docs) == (found, pairs)  # deterministic
+
+
+def test_many_units_make_template_wording_without_pairs():
+    line = "认真贯彻落实上级决策部署，坚持以人民为中心的发展思想，推动各项工作取得新成效。"
+    docs = [passages.Doc(f"r{i}", f"单位{i}", line) for i in range(5)]
+    found, pairs = passages.find(docs, passages.Templates((), min_units=5))
+    assert [(p.is_template, p.template_reason, p.units, p.place_list) for p in found] == [(True, "多单位共用", 5, [])]
+    assert pairs == []
+
+
+def test_indicators_matched_across_years_by_topic_and_wording():
+    now = [{"topic": "满意度", "level3": "群众满意度", "line": 5}, {"topic": None, "level3": "普法宣传次数", "line": 6},
+           {"topic": "满意度", "level3": "律师服务对象满意度", "line": 7}]
+    before = [{"topic": None, "level3": "普法宣传活动次数", "line": 9}, {"topic": "满意度", "level3": "群众满意率", "line": 8},
+              {"topic": None, "level3": "群众满意度", "line": 10}]
+    matched = years.match_indicators(now, before)
+    # same topic and alike wording; a topic alone (律师服务对象满意度) or wording alone (line 10) is no match
+    assert [(a["line"], b["line"], s) for a, b, s in matched] == [(5, 8, 0.6), (6, 9, 0.5)]
+
+
+# ---------------------------------------------------------------- on the samples
+
+
+def test_shared_passages_between_the_samples(across_db):
+    pairs = query_rows(across_db, "select * from shared_passages where report_id = ? and other_report_id = ? "
+                                  "order by line", "2023-岳阳市法律援助中心", "2024-岳阳市司法局")
+    # The 法律援助中心 (under the 司法局) prints eleven of the 司法局's paragraphs, some with its own
+    # figures or a word changed, besides template wording (the 基础数据表's title and note).
+    copied = [p for p in pairs if not p["is_template"]]
+    assert len(copied) == 11
+    assert sum(p["similarity"] == 1.0 for p in copied) == 7
+    assert [p["text"][:8] for p in pairs if p["is_template"]] == ["2023年度部门", "说明：“项目支出"]
+    score = next(p for p in copied if p["line"] == 597)  # 我中心2023年度评价得分95.48分 / 我局2024年度…99分
+    assert (score["other_line"], score["similarity"]) == (52, 0.7586)
+    first = copied[0]
+    assert (first["line"], first["other_line"], first["similarity"]) == (579, 32, 1.0)
+    assert first["text"].startswith("专项资金使用规范，注重绩效")
+    note = query_rows(across_db, "select * from passages where text like '说明：“项目支出”%'")[0]
+    assert (note["is_template"], note["template_reason"], note["units"]) == (1, "词表", 4)
+
+
+def test_a_unit_copying_its_own_earlier_year(across_db):
+    own = query_rows(across_db, "select count(*) as n, min(similarity) as low from shared_passages "
+                                "where report_id = '2024-岳阳市司法局' and other_report_id = '2023-岳阳市司法局'")[0]
+    assert own["n"] > 30 and own["low"] >= 0.7
+    assert {r["same_unit"] for r in query_rows(
+        across_db, "select same_unit from shared_passages where report_id = '2024-岳阳市司法局' "
+                   "and other_report_id = '2023-岳阳市司法局'")} == {1}
+
+
+def test_scores_against_evidence(across_db):
+    rows = {r["report_id"]: r for r in query_rows(across_db, "select * from score_evidence")}
+    assert sum(r["high_score"] for r in rows.values()) == 5  # 4 samples and the fixture give themselves ≥ 95
+    zz = rows["2023-株洲市芦淞区司法局"]
+    assert (zz["total_score"], zz["score_band"], zz["indicators_unmet"], zz["met_pct"]) == (96.0, "95分及以上", 3, 66.7)
+    assert rows["2022-邵阳市北塔区司法局-第三方"]["score_band"] == "90–95分"
+
+
+def test_peer_positions(across_db):
+    rows = {(r["report_id"], r["measure"]): r for r in query_rows(across_db, "select * from peer_positions")}
+    yy = rows[("2024-岳阳市司法局", "execution_rate")]
+    assert (yy["department_kind"], yy["admin_level"], yy["fiscal_year"]) == ("司法", "市级", 2024)
+    assert (yy["value"], yy["peers"], yy["rank"], yy["peer_max"]) == (93.38, 2, 2, 100.0)  # 怀化 executed 100 %
+    assert yy["line"] == 222
+    assert rows[("2024-怀化市司法局", "execution_rate")]["rank"] == 1
+    assert query_rows(across_db, "select department_kind from reports where report_id = '2023-岳阳市法律援助中心'")[0][
+        "department_kind"] == "司法"
+
+
+def test_year_over_year(across_db):
+    rows = query_rows(across_db, "select * from year_changes where report_id = '2024-岳阳市司法局' order by seq")
+    assert {r["other_report_id"] for r in rows} == {"2023-岳阳市司法局"}
+    staff = next(r for r in rows if r["item"] == "staff_actual")
+    assert (staff["value"], staff["other_value"], staff["change_value"]) == (76.0, 72.0, 4.0)
+    assert staff["line"] == 76 and staff["other_line"] == 76  # the staffing row
+    kept = [r for r in rows if r["kind"] == "indicator"]
+    assert len(kept) >= 10 and all(r["match_similarity"] == 1.0 for r in kept)
+    assert not query_rows(across_db, "select * from year_changes where report_id = '2023-岳阳市司法局'")
+
+
+async def test_pages(across_db):
+    ds = await site_for(across_db)
+    r = await ds.client.get("/report/" + urllib.parse.quote("2023-岳阳市法律援助中心"))
+    assert r.status_code == 200
+    assert "这段文字也出现在" in r.text
+    assert urllib.parse.quote("2024-岳阳市司法局") + "/source#L32" in r.text
+    r = await ds.client.get("/unit/" + urllib.parse.quote("岳阳市司法局"))
+    assert r.status_code == 200 and "逐年变化" in r.text and "与同类单位相比" in r.text
+    r = await ds.client.get("/compare?unit=" + urllib.parse.quote("岳阳市司法局"))
+    assert r.status_code == 200 and "自评分分布与证据" in r.text
+    r = await ds.client.get("/copied")
+    assert r.status_code == 200 and "专项资金使用规范" in r.text
