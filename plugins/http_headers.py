@@ -133,7 +133,7 @@ def _is_static(path: str) -> bool:
 def _is_download(datasette, path: str, query: str) -> bool:
     if path.startswith("/download/") or path.endswith(".xlsx"):
         return True
-    if path.endswith(".csv") and re.search(r"(^|&)_dl=", query):
+    if path.endswith((".csv", ".json")) and re.search(r"(^|&)_dl=", query):  # .json: the JSON stream
         return True
     return path.endswith(".db") and path[1:-3] in datasette.databases
 
@@ -317,7 +317,7 @@ def wrap(app, datasette):
             await send(message)
 
         try:
-            if method == "GET" and STREAMED.search(path):
+            if method == "GET" and (STREAMED.search(path) or (path.endswith(".json") and "_stream=1" in query)):
                 return await cancel_on_disconnect(app, scope, receive, send_with_headers)
             return await app(scope, receive, send_with_headers)
         finally:

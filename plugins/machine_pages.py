@@ -154,7 +154,7 @@ def robots_base(datasette, request) -> str:
     host = request.headers.get("host", "")
     if _HOST.fullmatch(host):
         return f"{request.scheme}://{host}"
-    return site_url(datasette)
+    return DEFAULT_SITE_URL
 
 
 async def robots(datasette, request):

@@ -91,23 +91,21 @@ async def test_originals_still_download_under_the_limits(ds, built):
 # ---------------------------------------------------------------- 6: off the event loop, cached
 
 
-async def test_package_folders_are_read_once(ds, built, monkeypatch):
+async def test_report_zips_are_built_from_the_database_off_the_event_loop(ds, built, monkeypatch):
     rid = sqlite3.connect(built.db).execute("select report_id from reports limit 1").fetchone()[0]
-    reads = []
-    original = Path.read_text
+    machine = plugin(ds, "machine_pages.py")
+    threads, report_zip = [], machine._report_zip
 
-    def counting(self, *a, **k):
-        if self.name == "datapackage.json":
-            reads.append(self)
-        return original(self, *a, **k)
+    def counting(*a, **k):
+        threads.append(threading.current_thread() is threading.main_thread())
+        return report_zip(*a, **k)
 
-    monkeypatch.setattr(Path, "read_text", counting)
+    monkeypatch.setattr(machine, "_report_zip", counting)
     import urllib.parse
     url = "/download/report/" + urllib.parse.quote(rid, safe="") + ".zip"
-    assert (await ds.client.get(url)).status_code == 200
-    reads.clear()
-    assert (await ds.client.get(url)).status_code == 200
-    assert reads == []
+    first, second = await ds.client.get(url), await ds.client.get(url)
+    assert first.status_code == second.status_code == 200 and first.content == second.content
+    assert threads == [False, False]
 
 
 async def test_zips_and_workbooks_are_built_off_the_event_loop(ds, monkeypatch, tmp_path):
@@ -115,17 +113,17 @@ async def test_zips_and_workbooks_are_built_off_the_event_loop(ds, monkeypatch, 
     monkeypatch.setattr(machine, "ZIP_CACHE", tmp_path)
     excel = plugin(ds, "excel_downloads.py")
     threads = []
-    zip_folder, workbook_bytes = machine.zip_folder, excel.workbook_bytes
+    corpus_zip, workbook_bytes = machine.package.corpus_zip, excel.workbook_bytes
 
     def zf(*a, **k):
         threads.append(("zip", threading.current_thread() is threading.main_thread()))
-        return zip_folder(*a, **k)
+        return corpus_zip(*a, **k)
 
     def wb(*a, **k):
         threads.append(("xlsx", threading.current_thread() is threading.main_thread()))
         return workbook_bytes(*a, **k)
 
-    monkeypatch.setattr(machine, "zip_folder", zf)
+    monkeypatch.setattr(machine.package, "corpus_zip", zf)
     monkeypatch.setattr(excel, "workbook_bytes", wb)
     first = await ds.client.get("/download/jixiao-datapackage.zip")
     assert first.status_code == 200
@@ -259,7 +257,8 @@ async def test_any_database_name_and_packages_folder(built, tmp_path):
     empty.mkdir()
     ds = make_datasette(Site(ROOT, db_path=other, packages_path=empty))
     await ds.invoke_startup()
-    assert (await ds.client.get(zip_url)).status_code == 404
+    assert (await ds.client.get(zip_url)).status_code == 200  # a report's package comes from the database
+    assert (await ds.client.get("/download/jixiao-datapackage.zip")).status_code == 404
 
 
 def test_jixiao_serve_any_db_name(built, tmp_path):

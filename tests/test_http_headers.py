@@ -77,6 +77,7 @@ def anonymous_urls(report_id: str, unit: str) -> list[str]:
         "/jixiao/sections?" + urllib.parse.urlencode({"_search": "调解"}), f"/jixiao/reports/{tilde_encode(report_id)}",
         "/jixiao/search?" + urllib.parse.urlencode({"q": "调解"}), "/jixiao/-/query?sql=select+1",
         "/jixiao/-/queries", "/jixiao.db", f"/download/report/{q(report_id)}.zip", "/robots.txt",
+        "/jixiao/reports.json?_stream=1", "/download/jixiao/reports.parquet",
         "/sitemap.xml", "/feed.atom", "/-/versions.json", "/report/no-such-report",
     ]
 
@@ -91,6 +92,9 @@ async def test_cache_and_security_headers_on_pages_json_csv_and_downloads(ds, sa
         f"/report/{q(report_id)}": PAGE,
         "/jixiao/reports": PAGE,
         "/jixiao/reports.json?_shape=array": PAGE,
+        "/jixiao/table_cells.json?_stream=1": PAGE,  # streamed JSON (plugins/json_stream.py)
+        "/jixiao/table_cells.json?_stream=1&_dl=1": DOWNLOAD,
+        "/download/jixiao/reports.parquet": DOWNLOAD,
         "/jixiao/reports.csv": PAGE,
         "/jixiao/reports.csv?_dl=1&_bom=1": DOWNLOAD,
         "/jixiao/reports.xlsx": DOWNLOAD,
@@ -110,8 +114,9 @@ async def test_cache_and_security_headers_on_pages_json_csv_and_downloads(ds, sa
     # the CSV download is still Excel's (BOM) and the JSON still has CORS for API clients
     r = await ds.client.get("/jixiao/reports.csv?_dl=1&_bom=1")
     assert r.content.startswith("\ufeff".encode())
-    r = await ds.client.get("/jixiao/reports.json")
-    assert r.headers["access-control-allow-origin"] == "*"
+    for url in ("/jixiao/reports.json", "/jixiao/reports.json?_stream=1"):
+        r = await ds.client.get(url)
+        assert r.headers["access-control-allow-origin"] == "*", url
 
 
 async def test_no_cookie_on_any_anonymous_get(ds, sample):

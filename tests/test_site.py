@@ -232,7 +232,7 @@ async def test_excel_csv_has_bom_and_chinese(ds, db):
     assert r.status_code == 200
     assert r.content.startswith("\ufeff".encode())
     text = r.content.decode("utf-8-sig")
-    assert text.splitlines()[0].startswith("report_id,unit_name")
+    assert text.splitlines()[0].startswith("报告编号,单位名称")  # Excel's header row in Chinese
     assert len(text.strip().splitlines()) == 1 + db.execute("select count(*) from reports").fetchone()[0]
     plain = await ds.client.get("/jixiao/reports.csv")
     assert not plain.content.startswith(b"\xef\xbb\xbf")
