@@ -577,13 +577,14 @@ def _fingerprint(todo, errors, packages, out) -> str:
 def _load_state(cache_dir, out, packages) -> dict | None:
     """The previous build's record of its outputs, if they are still exactly what it wrote."""
     sf = _state_file(cache_dir)
-    if not (sf and out and packages and sf.exists()):
+    if not (sf and out and sf.exists()):
         return None
     try:
         state = json.loads(sf.read_text(encoding="utf-8"))
-        corpus = Path(packages) / "jixiao" / "datapackage.json"
-        if (state["out"] == str(Path(out).resolve()) and state["packages"] == str(Path(packages).resolve())
-                and state["db_stat"] == _stat(Path(out)) and state["packages_stat"] == _stat(corpus)):
+        where = str(Path(packages).resolve()) if packages else None
+        corpus = _stat(Path(packages) / "jixiao" / "datapackage.json") if packages else None
+        if (state["out"] == str(Path(out).resolve()) and state["packages"] == where
+                and state["db_stat"] == _stat(Path(out)) and state["packages_stat"] == corpus):
             return state
     except (ValueError, KeyError, OSError):
         pass
@@ -597,8 +598,9 @@ def _save_state(cache_dir, out, packages, fingerprint, entries, errors, counts) 
     try:
         sf.parent.mkdir(parents=True, exist_ok=True)
         state = {
-            "fingerprint": fingerprint, "out": str(Path(out).resolve()), "packages": str(Path(packages).resolve()),
-            "db_stat": _stat(Path(out)), "packages_stat": _stat(Path(packages) / "jixiao" / "datapackage.json"),
+            "fingerprint": fingerprint, "out": str(Path(out).resolve()),
+            "packages": str(Path(packages).resolve()) if packages else None, "db_stat": _stat(Path(out)),
+            "packages_stat": _stat(Path(packages) / "jixiao" / "datapackage.json") if packages else None,
             "reports": entries, "errors": [asdict(e) for e in errors], "counts": counts,
         }
         fd, tmp = tempfile.mkstemp(dir=sf.parent, suffix=".tmp")
@@ -627,6 +629,7 @@ def build(
     file_timeout: float | None = DEFAULT_FILE_TIMEOUT,
     follow_symlinks: bool = False,
     cluster=None,
+    in_place: bool = False,
 ) -> BuildResult:
     """Build the database and the data packages (see :func:`_build_locked`), one build at a
     time per output folder: it first finishes a swap a killed build left half done
@@ -650,7 +653,7 @@ def build(
                 pass
             sweep(out, packages)
         return _build_locked(inputs, out, packages, workers, cache_dir, progress, log, file_timeout,
-                             follow_symlinks, cluster)
+                             follow_symlinks, cluster, in_place)
     finally:
         if fd is not None:
             os.close(fd)
@@ -752,7 +755,9 @@ def commit_outputs(db, tree, out, packages) -> None:
     naming both is written, then the tree is swapped in (two renames) and the database pointer
     (one rename). A kill in between leaves the record: the next build rolls the swap forward."""
     version = None
-    if db:
+    if db and getattr(db, "in_place", False):
+        out = Path(out)  # already committed where it is: no new version, the pointer stays
+    elif db:
         out = Path(out)
         vdir = versions_dir(out) / f"{time.time_ns():020d}-{os.getpid()}"
         vdir.mkdir(parents=True)
@@ -819,6 +824,7 @@ def _build_locked(
     file_timeout: float | None = DEFAULT_FILE_TIMEOUT,
     follow_symlinks: bool = False,
     cluster=None,
+    in_place: bool = False,
 ) -> BuildResult:
     """Build the database and the data packages.
 
@@ -835,7 +841,10 @@ def _build_locked(
     one build error. ``follow_symlinks``: read what symlinks under an input folder point to
     outside it (refused by default: one build error each). ``cluster``: a Dask scheduler
     address (``tcp://host:8786``) or a ``distributed.Client``: the per-report work runs there
-    (:mod:`jixiao.cluster`) instead of in the local process pool.
+    (:mod:`jixiao.cluster`) instead of in the local process pool. ``in_place``: an incremental
+    build changes the current database file itself, in one WAL transaction, instead of writing a
+    new version (for a site served live, ``jixiao serve --live``: docs/deploy.md); a full build
+    still writes a new version.
     """
     started = time.perf_counter()
     lines: list[str] = []
@@ -890,7 +899,7 @@ def _build_locked(
     if plan is not None:
         try:
             return _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, packages, workers,
-                          cache_dir, progress, say, started, lines, metas, file_timeout, cluster)
+                          cache_dir, progress, say, started, lines, metas, file_timeout, cluster, in_place)
         except _FullBuild as exc:
             say(f"incremental build not possible ({exc}); building everything")
     return _build(todo, errors, unreadable, duplicates, None, None, fingerprint, out, packages, workers, cache_dir,
@@ -911,7 +920,8 @@ def _incremental_plan(state: dict, todo) -> dict | None:
 
 
 def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, packages, workers, cache_dir,
-           progress, say, started, lines, metas=None, file_timeout=None, cluster=None) -> BuildResult:
+           progress, say, started, lines, metas=None, file_timeout=None, cluster=None,
+           in_place=False) -> BuildResult:
     import sqlite3
 
     from . import originals
@@ -938,8 +948,14 @@ def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, 
     counts = {t.name: 0 for t in TABLES}
     try:
         try:
-            db = (DatabaseWriter(out, previous=Path(out), remove_ids=plan["remove_ids"]) if plan else
-                  DatabaseWriter(out)) if out else None
+            if not out:
+                db = None
+            elif plan and in_place:  # the served file itself, in one WAL transaction (no copy)
+                db = DatabaseWriter(Path(out).resolve(), remove_ids=plan["remove_ids"], in_place=True)
+            elif plan:
+                db = DatabaseWriter(out, previous=Path(out), remove_ids=plan["remove_ids"])
+            else:
+                db = DatabaseWriter(out)
         except (OSError, sqlite3.Error) as exc:
             raise writing(out, exc) from exc
         try:
@@ -1014,13 +1030,16 @@ def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, 
                 db.add({"build_errors": sql_rows(err_table, err_rows)}, [])
                 originals.prune(db.conn)
                 from . import across  # tables across reports (issue 17), computed on every report's rows
-                across.build(db.conn, log=say)
+                if db.in_place:  # the changed reports only (removed ones included)
+                    across.refresh(db.conn, plan["remove_ids"] + db._ids)
+                else:
+                    across.build(db.conn, log=say)
                 for t in TABLES:  # corpus-level tables are written whole, not per report: count them
                     if not t.per_report and t.name != "build_errors":
                         counts[t.name] = db.conn.execute(f"select count(*) from [{t.name}]").fetchone()[0]
                 db.close()
-            if db:  # when each report's content was first built (the sitemap's and feed's dates)
-                record_build_dates(db.tmp, out)
+            if db and not db.in_place:  # when each report's content was first built (sitemap, feed);
+                record_build_dates(db.tmp, out)  # in place: kept up to date inside the transaction
             if tree and db:  # the corpus package, from the complete database
                 tree.write(db.tmp)
         except (OSError, sqlite3.Error) as exc:
@@ -1038,9 +1057,8 @@ def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, 
         if tree:
             tree.abort()
         raise
-    if tree:
-        if out:
-            _save_state(cache_dir, out, packages, fingerprint, entries, errors, counts)
+    if out:  # with or without packages: the next build can be incremental
+        _save_state(cache_dir, out, packages, fingerprint, entries, errors, counts)
     return _finish(BuildResult(
         reports=built, errors=errors, counts=counts, parsed=parsed, cached=cached, duplicates=duplicates,
         seconds=time.perf_counter() - started, log=lines, reused_folders=reused,

@@ -50,8 +50,12 @@ def parse(file: str, as_json: bool) -> None:
               help="Data package folder the download routes serve (default datapackages/).")
 @click.option("--site-url", default=None,
               help="Absolute URL of the site for the sitemap and the feed (default http://HOST:PORT).")
-def serve(host: str, port: int, db_path: str | None, packages_path: str | None, site_url: str | None) -> None:
-    """Serve the site with Datasette (immutable database, CORS on).
+@click.option("--live", is_flag=True,
+              help="Open the database mutable, so that `jixiao build --in-place` changes show on the next request "
+                   "(default: immutable, the fastest; restart after a full build).")
+def serve(host: str, port: int, db_path: str | None, packages_path: str | None, site_url: str | None,
+          live: bool) -> None:
+    """Serve the site with Datasette (immutable database unless --live, CORS on).
 
     Uses metadata.yml, datasette.yml, plugins/, templates/ and static/ from the
     current directory, and writes build/inspect-data.json when it is missing.
@@ -65,7 +69,7 @@ def serve(host: str, port: int, db_path: str | None, packages_path: str | None, 
     from .serve import Site, serve as run
 
     site = Site(db_path=Path(db_path) if db_path else None,
-                packages_path=Path(packages_path) if packages_path else None, site_url=site_url)
+                packages_path=Path(packages_path) if packages_path else None, site_url=site_url, live=live)
     try:
         run(site, host=host, port=port)
     except FileNotFoundError as exc:
@@ -87,8 +91,11 @@ def serve(host: str, port: int, db_path: str | None, packages_path: str | None, 
 @click.option("--cluster", metavar="ADDRESS", default=None,
               help="Parse on a Dask distributed cluster (scheduler address, e.g. tcp://host:8786) instead of "
                    "local processes; its workers need this jixiao and the input paths (docs/scaling.md).")
+@click.option("--in-place", is_flag=True,
+              help="A few reports changed: change the served database itself in one transaction (WAL) instead of "
+                   "writing a new version; for a site served with `jixiao serve --live`.")
 def build(reports: tuple[str, ...], out: str, packages: str, workers: int | None, cache: bool,
-          file_timeout: float, follow_symlinks: bool, cluster: str | None) -> None:
+          file_timeout: float, follow_symlinks: bool, cluster: str | None, in_place: bool) -> None:
     """Build the database and the data packages from REPORTS (files or folders; default reports/).
 
     A file that cannot be built is logged and listed in build_errors; the build goes on.
@@ -109,7 +116,7 @@ def build(reports: tuple[str, ...], out: str, packages: str, workers: int | None
     try:
         result = run(reports or ("reports",), out=out, packages=packages, workers=workers, cache_dir=cache_dir,
                      log=lambda msg: click.echo(msg, err=True), file_timeout=file_timeout or None,
-                     follow_symlinks=follow_symlinks, cluster=cluster)
+                     follow_symlinks=follow_symlinks, cluster=cluster, in_place=in_place)
     except (NothingBuilt, OutputError, ClusterError) as exc:
         raise click.ClickException(str(exc))
     click.echo(summary(result), err=True)

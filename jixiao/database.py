@@ -6,6 +6,12 @@ the end: a crash just leaves a temporary file that is deleted), indexes created 
 rows are in, then ``os.replace`` moves the complete file into place. A killed build therefore
 leaves the previous database intact.
 
+An incremental build ``in_place`` (``jixiao build --in-place``, for a site served with
+``jixiao serve --live``) changes the served file itself instead: WAL mode, one transaction that
+removes the changed reports' rows and writes the new ones, their search entries, their summary
+rows and the across tables. Readers see the database before or after it, never in between (WAL
+snapshots); a crash rolls it back; nothing is copied (issue 16.4).
+
 Search follows research/chinese-search.md, design D1 in layout S2 (see :mod:`jixiao.search`):
 ``sections_fts`` has ``rowid`` = the ``sections`` rowid, which the writer assigns itself.
 """
@@ -24,18 +30,28 @@ import sqlite_utils
 from .schema import TABLES, create_indexes, create_tables, sql_value
 from . import search
 from .search import FTS_COLUMNS, FTS_TABLE, escape_fts_cjk, han_split  # noqa: F401  (re-exported)
-from .views import VIEWS, materialise
+from .views import VIEWS, materialise, refresh_summary
 
 
 class DatabaseWriter:
     """Streams rows into a new SQLite file; :meth:`finish` moves it into place, :meth:`abort` drops it."""
 
-    def __init__(self, path: str | Path, previous: Path | None = None, remove_ids: Iterable[str] = ()):
+    def __init__(self, path: str | Path, previous: Path | None = None, remove_ids: Iterable[str] = (),
+                 in_place: bool = False):
         """A new database, or with ``previous``: a copy of that database without the rows of
         ``remove_ids`` (every report-keyed table, their search rows and build_errors), to
-        which the changed reports are then added (an incremental build)."""
+        which the changed reports are then added (an incremental build); or ``in_place``: the
+        same change made to the database ``path`` itself, in one WAL transaction."""
         self.path = Path(path)
-        self.patch = previous is not None
+        self.patch = previous is not None or in_place
+        self.in_place = in_place
+        self.counts = {t.name: 0 for t in TABLES}
+        self.closed = False
+        self._ids: list[str] = []  # report_ids added
+        self._removed: list[str] = list(remove_ids)
+        if in_place:
+            self._open_in_place()
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
         os.close(fd)
@@ -62,12 +78,36 @@ class DatabaseWriter:
         except BaseException:
             self.abort()
             raise
+        self._prepare()
+
+    def _prepare(self) -> None:
         self._insert = {
             t.name: f"insert into [{t.name}] ({', '.join(f'[{n}]' for n in t.field_names)}) "
                     f"values ({', '.join('?' * len(t.fields))})"
             for t in TABLES
         }
         self._insert["sections"] = self._insert["sections"].replace("([", "(rowid, [", 1).replace("values (", "values (?, ", 1)
+
+    def _open_in_place(self) -> None:
+        self.tmp = self.path  # no temporary: the transaction's commit is the switch
+        if not self.path.is_file():
+            raise FileNotFoundError(f"{self.path}: no database to change in place")
+        self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        try:
+            # WAL: readers keep their snapshot while the one writer works; FULL: the commit is on disk
+            # before the build says it is done.
+            mode = self.conn.execute("pragma journal_mode = wal").fetchone()[0]
+            if mode != "wal":
+                raise sqlite3.OperationalError(f"cannot switch {self.path} to WAL mode (it is {mode})")
+            for pragma in ("synchronous = full", "temp_store = memory", "cache_size = -65536",
+                           "foreign_keys = off", "busy_timeout = 30000"):
+                self.conn.execute(f"pragma {pragma}")
+            self.conn.execute("begin immediate")  # one writer: wait for another one, never interleave
+            self._remove(self._removed)
+        except BaseException:
+            self.abort()
+            raise
+        self._prepare()
 
     def _remove(self, ids: list[str]) -> None:
         doomed = json.dumps(ids, ensure_ascii=False)
@@ -104,8 +144,13 @@ class DatabaseWriter:
                 for name, sql in VIEWS.items():
                     db.create_view(name, sql.strip())
             # The database is immutable once built: the site's summary (per-report key figures)
-            # becomes an indexed table instead of a view computed per request.
-            materialise(self.conn)
+            # becomes an indexed table instead of a view computed per request; changed in place,
+            # only the changed reports' summary rows are rewritten (no schema change).
+            if self.in_place:
+                refresh_summary(self.conn, self._removed + self._ids, self._ids)
+                _refresh_build_dates(self.conn, self._removed + self._ids)
+            else:
+                materialise(self.conn)
             if not self.patch:
                 violations = self.conn.execute("pragma foreign_key_check").fetchall()
             else:  # an incremental build checks the reports it added, not the whole file
@@ -125,7 +170,10 @@ class DatabaseWriter:
                 self.conn.execute("pragma analysis_limit = 1000")  # bounded: ≤ 1000 rows per index
                 self.conn.execute("analyze")
             self.conn.execute("commit")
-            self.conn.execute("pragma journal_mode = delete")
+            if self.in_place:  # fold the WAL back into the file when no reader holds it (never waits)
+                self.conn.execute("pragma wal_checkpoint(passive)")
+            else:
+                self.conn.execute("pragma journal_mode = delete")
             self.conn.close()
             self.closed = True
         except BaseException:
@@ -134,6 +182,8 @@ class DatabaseWriter:
 
     def commit(self) -> None:
         """Move the complete file into place (atomic on one file system)."""
+        if self.in_place:
+            return  # committed by close()
         os.chmod(self.tmp, 0o644)  # mkstemp made it private; the database is public data
         os.replace(self.tmp, self.path)
 
@@ -148,10 +198,31 @@ class DatabaseWriter:
 
     def abort(self) -> None:
         try:
+            if self.in_place and not self.closed and self.conn.in_transaction:
+                self.conn.execute("rollback")
             self.conn.close()
         except Exception:  # noqa: BLE001 - already closed or never opened
             pass
-        self.tmp.unlink(missing_ok=True)
+        if not self.in_place:  # the served file itself is never removed; its transaction is undone
+            self.tmp.unlink(missing_ok=True)
+
+
+def _refresh_build_dates(conn, ids: list[str]) -> None:
+    """report_builds (jixiao.package.record_build_dates) for an in-place change, in its transaction:
+    a report whose source sha256 is unchanged keeps its first-built date, a new or changed one
+    gets now, a removed one goes."""
+    import datetime
+
+    if not conn.execute("select 1 from sqlite_master where name = 'report_builds'").fetchone():
+        return
+    doomed = json.dumps(ids, ensure_ascii=False)
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    conn.execute("delete from report_builds where report_id in (select value from json_each(:ids)) and "
+                 "not exists (select 1 from reports r where r.report_id = report_builds.report_id "
+                 "and r.source_sha256 is report_builds.source_sha256)", {"ids": doomed})
+    conn.execute("insert or ignore into report_builds (report_id, source_sha256, first_built) "
+                 "select report_id, source_sha256, :now from reports where report_id in "
+                 "(select value from json_each(:ids))", {"ids": doomed, "now": stamp})
 
 
 def write_database(path: str | Path, rows: dict[str, list[dict]]) -> dict[str, int]:

@@ -26,6 +26,9 @@ class Site:
     packages_path: Path | None = None
     # The absolute URL of the site, for the sitemap and the feed (never the request's Host).
     site_url: str | None = None
+    # Live: the database is opened mutable (WAL readers), so `jixiao build --in-place` changes are
+    # seen by the next request; otherwise immutable (no locking, counts from the inspect file).
+    live: bool = False
 
     @property
     def packages(self) -> Path:
@@ -76,10 +79,10 @@ def ensure_inspect(db: Path, inspect_file: Path) -> dict:
 
 def datasette_args(site: Site, host: str = HOST, port: int = PORT) -> list[str]:
     """The ``datasette serve`` arguments for the site."""
+    db_args = [str(site.db)] if site.live else ["-i", str(site.db), "--inspect-file", str(site.inspect_file)]
     return [
         "serve",
-        "-i", str(site.db),
-        "--inspect-file", str(site.inspect_file),
+        *db_args,
         "-m", str(site.metadata),
         "-c", str(site.config),
         "--plugins-dir", str(site.plugins),
@@ -98,7 +101,8 @@ def make_datasette(site: Site, inspect_data: dict | None = None):
     from datasette.app import Datasette
 
     return Datasette(
-        immutables=[str(site.db)],
+        files=[str(site.db)] if site.live else [],
+        immutables=[] if site.live else [str(site.db)],
         inspect_data=inspect_data,
         metadata=load_yaml(site.metadata),
         config={**load_yaml(site.config), "plugins": {"jixiao": site.plugin_config()}},
@@ -118,5 +122,6 @@ def serve(site: Site, host: str = HOST, port: int = PORT) -> None:
         raise FileNotFoundError(
             "missing " + ", ".join(str(p) for p in missing) + " (run `jixiao build` first)"
         )
-    ensure_inspect(site.db, site.inspect_file)
+    if not site.live:
+        ensure_inspect(site.db, site.inspect_file)
     datasette_cli.main(args=datasette_args(site, host, port), prog_name="datasette")

@@ -24,6 +24,7 @@ composite indexes declared in jixiao/schema.py (``evaluations(report_id, kind, s
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 SUMMARY = "report_summary"
@@ -186,6 +187,22 @@ SUMMARY_INDEXES = (
 def _conn(db):
     """A sqlite3 connection from a sqlite_utils.Database or a connection."""
     return getattr(db, "conn", db)
+
+
+def refresh_summary(db, changed_ids: list[str], added_ids: list[str]) -> None:
+    """The materialised tables after an in-place change of some reports: their ``report_summary``
+    rows rewritten (the others are untouched), ``indicator_topics`` recounted. Rows only, no DDL,
+    so a live site's schema does not change under it."""
+    conn = _conn(db)
+    if conn.execute("select type from sqlite_master where name = ?", (SUMMARY,)).fetchone() != ("table",):
+        materialise(conn)
+        return
+    changed, added = json.dumps(changed_ids, ensure_ascii=False), json.dumps(added_ids, ensure_ascii=False)
+    conn.execute(f"delete from [{SUMMARY}] where report_id in (select value from json_each(?))", [changed])
+    conn.execute(f"insert into [{SUMMARY}] select * from ({REPORT_SUMMARY_SELECT}) "
+                 "where report_id in (select value from json_each(?)) order by report_id", [added])
+    conn.execute(f"delete from [{TOPICS}]")
+    conn.execute(f"insert into [{TOPICS}] (topic, reports, indicators) {VIEWS[TOPICS]}")
 
 
 def materialise(db) -> int:
