@@ -253,6 +253,13 @@ def register_routes():
 
 
 @hookimpl
+def extra_template_vars(template):
+    if template == "downloads.html":  # which tables have a .parquet and .csv.gz in the corpus package
+        return {"package_tables": [t.name for t in schema.TABLES]}
+    return None
+
+
+@hookimpl
 def startup(datasette):
     """Serve the configured database under the site's name (``jixiao``) whatever its file is
     called: the stored queries, facets and every custom page refer to that name."""

@@ -176,3 +176,12 @@ async def test_sitemap_and_feed_carry_each_reports_date(built, tmp_path):
     for rid, d in dates.items():
         assert lastmod["http://127.0.0.1:8001/report/" + urllib.parse.quote(rid, safe="")] == d
     assert lastmod["http://127.0.0.1:8001/"] == max(dates.values())
+
+
+async def test_every_download_link_on_the_downloads_page_works(ds):
+    page = (await ds.client.get("/downloads")).text
+    links = sorted({h.replace("&amp;", "&") for h in re.findall(r'href="(/download/[^"]+)"', page)})
+    assert "/download/jixiao/indicators.parquet" in links and "/download/jixiao/indicators.csv.gz" in links
+    assert len([h for h in links if h.startswith("/download/report/")]) == 5
+    for href in links:
+        assert (await ds.client.get(href)).status_code == 200, href
