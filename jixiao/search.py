@@ -91,7 +91,13 @@ def index_text(text: str | None) -> str:
 
 
 def join_fields(*values) -> str:
-    return CELL_SEP.join(str(v) for v in values if v not in (None, ""))
+    """The non-empty values, each once, joined by `` | `` (a value may hold several, \\x1f-separated)."""
+    seen: dict[str, None] = {}
+    for v in values:
+        for part in ("" if v is None else str(v)).split("\x1f"):
+            if part:
+                seen.setdefault(part, None)
+    return CELL_SEP.join(seen)
 
 
 # ---------------------------------------------------------------- queries
@@ -226,43 +232,56 @@ def snippet(text: str | None, q: str) -> str:
 
 # ---------------------------------------------------------------- the index (build side)
 
-def _where(alias: str, report_ids) -> tuple[str, list]:
-    if report_ids is None:
-        return "", []
-    return (f"where {alias}.report_id in (select value from json_each(?))",
-            [json.dumps(list(report_ids), ensure_ascii=False)])
+CHUNK = 500  # reports read per round of queries (bounded memory; each query by report_id)
+
+
+def _chunks(conn, report_ids):
+    ids = ([r for (r,) in conn.execute("select report_id from reports order by report_id")]
+           if report_ids is None else sorted(set(report_ids)))
+    for i in range(0, len(ids), CHUNK):
+        yield json.dumps(ids[i:i + CHUNK], ensure_ascii=False)
 
 
 def documents(conn, report_ids=None):
     """(rowid, heading, body) of every document to index, for all reports or only ``report_ids``.
 
+    A table row that became an indicator (its first cell is on the indicator's line) is indexed
+    once, as the indicator, with the row's other cells (e.g. a 分值 cell saying 酌情扣分).
     Table cells are read only through the name ``table_cells`` (it may be a view).
     """
-    where, params = _where("s", report_ids)
-    for rowid, heading, body in conn.execute(f"select s.rowid, s.heading, s.body from sections s {where}", params):
+    for chunk in _chunks(conn, report_ids):
+        yield from _chunk_documents(conn, chunk)
+
+
+def _chunk_documents(conn, chunk: str):
+    ids = "report_id in (select value from json_each(?))"
+    for rowid, heading, body in conn.execute(f"select rowid, heading, body from sections where {ids}", [chunk]):
         yield rowid, index_text(heading), index_text(body)
-    where, params = _where("t", report_ids)
+    indicators = conn.execute("select rowid, report_id, line, level3, level1, level2, target, actual, note, "
+                              f"standard from indicators where {ids}", [chunk]).fetchall()
+    on_line = {(r[1], r[2]) for r in indicators if r[2] is not None}
     tables = {(r, n): rowid for rowid, r, n in
-              conn.execute(f"select t.rowid, t.report_id, t.table_seq from source_tables t {where}", params)}
-    where, params = _where("c", report_ids)
-    key, cells = None, []
-    rows = conn.execute(f"select c.report_id, c.table_seq, c.row, c.text from table_cells c {where} "
-                        "order by c.report_id, c.table_seq, c.row, c.col", params)
-    for report_id, table_seq, row, text in [*rows, (None, None, None, None)]:
+              conn.execute(f"select rowid, report_id, table_seq from source_tables where {ids}", [chunk])}
+    absorbed: dict[tuple[str, int], list[str]] = {}  # (report_id, line) → cells of an indicator's row
+    key, cells, first_line = None, [], None
+    rows = conn.execute(f"select report_id, table_seq, row, line, text from table_cells where {ids} "
+                        "order by report_id, table_seq, row, col", [chunk])
+    for report_id, table_seq, row, line, text in [*rows, (None, None, None, None, None)]:
         if (report_id, table_seq, row) != key:
             table_rowid = tables.get(key[:2]) if key else None
-            if cells and table_rowid is not None and key[2] < (1 << ROW_BITS):
-                yield (1 << KIND_SHIFT) | (table_rowid << ROW_BITS) | key[2], "", index_text(CELL_SEP.join(cells))
-            key, cells = (report_id, table_seq, row), []
+            if key and (key[0], first_line) in on_line:
+                absorbed[(key[0], first_line)] = cells
+            elif cells and table_rowid is not None and key[2] < (1 << ROW_BITS):
+                yield (1 << KIND_SHIFT) | (table_rowid << ROW_BITS) | key[2], "", index_text(join_fields(*cells))
+            key, cells, first_line = (report_id, table_seq, row), [], line
+        elif line is not None and (first_line is None or line < first_line):
+            first_line = line
         if text:
             cells.append(text)
-    where, params = _where("i", report_ids)
-    for rowid, *f in conn.execute("select i.rowid, i.level3, i.level1, i.level2, i.target, i.actual, i.note, "
-                                  f"i.standard from indicators i {where}", params):
-        yield (2 << KIND_SHIFT) | rowid, index_text(f[0]), index_text(join_fields(*f[1:]))
-    where, params = _where("g", report_ids)
-    for rowid, *f in conn.execute(f"select g.rowid, g.message, g.expected, g.actual from findings g {where}",
-                                  params):
+    for rowid, report_id, line, level3, *f in indicators:
+        body = join_fields(*f, *absorbed.get((report_id, line), ()))
+        yield (2 << KIND_SHIFT) | rowid, index_text(level3), index_text(body)
+    for rowid, *f in conn.execute(f"select rowid, message, expected, actual from findings where {ids}", [chunk]):
         yield (3 << KIND_SHIFT) | rowid, "", index_text(join_fields(*f))
 
 
@@ -337,10 +356,19 @@ select case top.kind_n when 0 then 'section' when 1 then 'table' when 2 then 'in
          else g.line end as line,
        case top.kind_n
          when 0 then search_snippet(:q, s.heading, s.body)
-         when 1 then search_snippet(:q, (select group_concat(text, ' | ') from (
+         when 1 then search_snippet(:q, (select group_concat(text, char(31)) from (
                        select text from table_cells where report_id = t.report_id and table_seq = t.table_seq
                                                      and row = (top.id & 1048575) and text <> '' order by col)))
-         when 2 then search_snippet(:q, i.level3, i.level1, i.level2, i.target, i.actual, i.note, i.standard)
+         when 2 then search_snippet(:q, i.level3, i.level1, i.level2, i.target, i.actual, i.note, i.standard,
+                       (select group_concat(text, char(31)) from (
+                          select c.text from table_cells c
+                          join (select table_seq, row from table_cells where report_id = i.report_id and line = i.line
+                                order by table_seq, row, col limit 1) k
+                            on c.table_seq = k.table_seq and c.row = k.row
+                          where c.report_id = i.report_id
+                            and (select min(line) from table_cells where report_id = i.report_id
+                                 and table_seq = k.table_seq and row = k.row) = i.line
+                          order by c.col)))
          else search_snippet(:q, g.message, g.expected, g.actual) end as snippet,
        abs(round(top.score, 3)) as relevance  -- bm25 <= 0: relevance >= 0, higher first
 from top

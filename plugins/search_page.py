@@ -67,6 +67,7 @@ async def search_page(datasette, request, params):
         for h in hits:
             report = report_url(datasette, h["report_id"])
             h["report_url"] = report
+            h["report_page_url"] = f"{report}#s-{h['seq']}" if h["kind"] == "section" else report
             h["url"] = (f"{report}#s-{h['seq']}" if h["kind"] == "section" or h["line"] is None
                         else f"{report}/source#L{h['line']}")
             h["kind_label"] = idx.KIND_LABELS[h["kind"]]
