@@ -161,3 +161,28 @@ def test_without_ocr_a_scanned_page_is_one_clear_error(monkeypatch) -> None:
     with pytest.raises(ReportError) as exc:
         read_pdf(_image_pdf(1))
     assert exc.value.reason.startswith("page 1:")
+
+
+UNRULED = sorted((DIR / "unruled").glob("*.pdf"))
+
+
+@pytest.mark.parametrize("path", UNRULED, ids=lambda p: p.name)
+def test_unruled_tables_are_read_by_their_white_space(path: Path) -> None:
+    """Tables printed without ruling lines (the .docx with its borders off): pdfplumber finds no
+    table, the columns come from the white space. Before the unruled reader every cell of a row
+    ran together (``三公经费33.724.7924.79``) and no table field matched gold; now the 基础数据表
+    (staffing, 三公经费) matches gold in full and no source line is lost."""
+    data = path.read_bytes()
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        assert not any(page.find_tables() for page in pdf.pages)
+    report = parse_bytes(data, source=path.name)
+    tally = measure(report, sample_of(path.name))
+    missed = [m for m in tally.mismatches if m.startswith(("staffing.", "three_public.", "unit_name", "fiscal_year"))]
+    assert missed == []
+    assert not report.unparsed
+
+
+def test_letter_spaced_lines_are_not_a_table() -> None:
+    """Wide glyph spacing (绩 效 自 评) cuts a line into segments, but they do not stand in columns."""
+    r = read_pdf((DIR / "spacing.pdf").read_bytes())
+    assert "\t" not in r.text

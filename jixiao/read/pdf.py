@@ -18,6 +18,7 @@ from statistics import median
 
 from ..errors import ReportError
 from .layout import Grid, Para, Rendered, render, resolve_spans
+from .pdf_unruled import find_unruled
 
 MAX_PAGES = 1000
 MAX_OCR_PAGES = 120
@@ -76,6 +77,7 @@ class Table:
     bottom: float
     page: int
     pages: list[int] = field(default_factory=list)
+    ruled: bool = True  # False: found by its white space (pdf_unruled), its right edge is the text's
 
 
 def fix_spaces(text: str) -> str:
@@ -199,9 +201,14 @@ def _read_page(page, number: int) -> tuple[list[Line | Table], bool]:
         x0, top, x1, bottom = ft.bbox
         tables.append(Table(cells, x0, x1, top, bottom, number, pages=[number]))
     # text inside a table's frame but in no cell (between ruled cells) is not a paragraph either
-    free = [c for i, c in enumerate(chars) if i not in in_cell and not any(
+    free = [i for i in range(len(chars)) if i not in in_cell and not any(
         t.x0 <= centre[i][0] <= t.x1 and t.top <= centre[i][1] <= t.bottom for t in tables)]
-    items: list[Line | Table] = [*_lines(free, number), *tables]
+    unruled, used = find_unruled(
+        chars, free, 0.7 * float(page.width),
+        lambda x0, top, x1, bottom, text, nlines, room, size: Cell(x0, top, x1, bottom, text, number, nlines, room, size),
+        lambda cells, x0, x1, top, bottom: Table(cells, x0, x1, top, bottom, number, pages=[number], ruled=False),
+        number)
+    items: list[Line | Table] = [*_lines([chars[i] for i in free if i not in used], number), *tables, *unruled]
     items.sort(key=lambda it: it.top)
     return items, False
 
@@ -238,12 +245,30 @@ def _chrome(pages: list[list[Line | Table]], heights: list[float], artefacts: Co
 def _continues(a: Table, b: Table) -> bool:
     """b (first thing on its page) goes on with a (last thing on the page before): same left and
     right edges, and its column edges are column edges of a (a's last rows may have more)."""
-    if b.page != a.pages[-1] + 1 or abs(a.x0 - b.x0) > TOL or abs(a.x1 - b.x1) > TOL:
+    if b.page != a.pages[-1] + 1 or a.ruled != b.ruled:
+        return False
+    if abs(a.x0 - b.x0) > TOL and (a.ruled or b.x0 < a.x0 - TOL):  # unruled: may start in a later column
+        return False
+    if a.ruled and abs(a.x1 - b.x1) > TOL:  # an unruled table ends where its widest text does
         return False
     xa = _cluster([c.x0 for c in a.cells])
     xb = _cluster([c.x0 for c in b.cells])
+    if not a.ruled:  # column edges are the middles of white-space rivers, which move with the text
+        return all(xa[0] - TOL <= x <= a.x1 for x in xb)
     common = sum(1 for x in xb if any(abs(x - y) <= TOL for y in xa))
     return common >= 0.8 * len(xb)
+
+
+def _snap_columns(a: Table, b: Table) -> None:
+    """Unruled b goes on with a: its cells take a's column edges (the columns each mostly
+    covers), so the joined grid keeps a's columns."""
+    xa = _cluster([c.x0 for c in a.cells] + [c.x1 for c in a.cells])
+    for c in b.cells:
+        over = [min(c.x1, xa[k + 1]) - max(c.x0, xa[k]) for k in range(len(xa) - 1)]
+        cols = [k for k, o in enumerate(over) if o > 0.5 * min(c.x1 - c.x0, xa[k + 1] - xa[k])]
+        if not cols:
+            cols = [max(range(len(over)), key=over.__getitem__)]
+        c.x0, c.x1 = xa[min(cols)], xa[max(cols) + 1]
 
 
 def _split_row(last: list[Cell], first: list[Cell], others: list[Cell]) -> dict[int, Cell] | None:
@@ -296,6 +321,8 @@ def _label_goes_on(last: list[Cell], first: list[Cell]) -> dict[int, Cell]:
 
 def _join(a: Table, b: Table) -> None:
     """Stack table b (next page) under a; a row split by the page break becomes one row again."""
+    if not a.ruled:
+        _snap_columns(a, b)
     shift = a.bottom - b.top
     last = [c for c in a.cells if abs(c.bottom - a.bottom) <= TOL]
     first = [c for c in b.cells if abs(c.top - b.top) <= TOL]

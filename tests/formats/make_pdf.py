@@ -6,7 +6,8 @@ ruled tables, a page number in the footer and often a running header. Before con
 copy of each .docx gets single borders on every table, a "- N -" footer and a running header,
 so the reader meets ruling lines, tables crossing page breaks and page chrome.
 
-Two small extra fixtures: ``spacing.pdf`` (the spaces PDF text puts inside Chinese text and
+Two unruled fixtures (``unruled/``: 000 and 001 with the tables' borders off, as they are in the
+base .docx). Two small extra fixtures: ``spacing.pdf`` (the spaces PDF text puts inside Chinese text and
 between Chinese and numbers) and ``encrypted.pdf`` (needs a password to open).
 
     .venv/bin/python -m tests.formats.make_pdf
@@ -22,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 DOCX = ROOT / "tests" / "fixtures" / "formats" / "docx"
 OUT = ROOT / "tests" / "fixtures" / "formats" / "pdf"
+UNRULED = OUT / "unruled"
 HEADER_TEXT = "部门整体支出绩效自评报告（公开版）"
 
 W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
@@ -70,10 +72,10 @@ ENCRYPT = ('pdf:writer_pdf_Export:{"EncryptFile":{"type":"boolean","value":"true
            '"DocumentOpenPassword":{"type":"string","value":"secret"}}')
 
 
-def _convert(src: Path, tmp: Path, target: str = "pdf", *extra: str) -> None:
+def _convert(src: Path, tmp: Path, target: str = "pdf", *extra: str, out: Path = OUT) -> None:
     subprocess.run(["soffice", "--headless", f"-env:UserInstallation={(tmp / 'profile').as_uri()}", *extra,
-                    "--convert-to", target, "--outdir", str(OUT), str(src)], check=True, capture_output=True)
-    print(OUT / f"{src.stem}.pdf")
+                    "--convert-to", target, "--outdir", str(out), str(src)], check=True, capture_output=True)
+    print(out / f"{src.stem}.pdf")
 
 
 def main() -> None:
@@ -84,6 +86,10 @@ def main() -> None:
             work = work_dir / src.name
             work.write_bytes(dressed(src.read_bytes()))
             _convert(work, work_dir)
+        # Tables without ruling lines (the base .docx as it is: borders off), as a Word table with
+        # its borders removed or a sheet printed without gridlines comes out.
+        for src in sorted(DOCX.glob("00[01]_*.docx")):
+            _convert(src, work_dir, out=UNRULED)
         (work_dir / "spacing.txt").write_text(SPACING_TEXT, "utf-8")
         _convert(work_dir / "spacing.txt", work_dir, "pdf", "--infilter=Text (encoded):UTF8")
         (work_dir / "encrypted.txt").write_text("加密的报告\n", "utf-8")
