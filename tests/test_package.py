@@ -207,3 +207,15 @@ def test_corpus_is_the_same_bytes_inline_or_in_processes(built, tmp_path, monkey
     package.write_corpus(built.db, tmp_path / "d", workers=3 - workers)
     assert a == tree(tmp_path / "d")
     assert pq.ParquetFile(tmp_path / "c" / "table_cells.parquet").metadata.num_row_groups > 1
+
+
+def test_build_dates_survive_a_change_in_place(built, tmp_path):
+    db = tmp_path / "j.db"
+    shutil.copy(built.db, db)
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("update report_builds set first_built = '2001-02-03T04:05:06Z'")
+    conn.close()
+    package.record_build_dates(db, db)  # e.g. an incremental update of the served file itself
+    assert {r["first_built"] for r in query_rows(db, "select first_built from report_builds")} == \
+        {"2001-02-03T04:05:06Z"}
