@@ -3,8 +3,9 @@
 A *passage* is a narrative paragraph (one source line that is not a table cell and not a
 section heading) of at least :data:`MIN_CHARS` characters once normalised. Two places hold the
 same passage when their normalised texts are equal (exact: a hash) or near-equal: character
-trigrams, MinHash signatures and LSH buckets (datasketch) propose candidates, and the exact
-Jaccard similarity of the two trigram sets (≥ :data:`THRESHOLD`) decides. The places linked this
+trigrams, MinHash signatures and LSH buckets (datasketch) propose candidates, and the Jaccard
+similarity of the two trigram sets (≥ :data:`THRESHOLD`; trigrams hashed to 32 bits, so exact but
+for the rare collision) decides. The places linked this
 way form one passage.
 
 Bounded at any corpus size: exact duplicates are hashed once; only distinct texts are
@@ -48,23 +49,18 @@ def _drop() -> dict[int, None]:
 
 def plain(line: str) -> str:
     """The line without its numbering, full-width folded (NFKC), without spaces and punctuation."""
-    s = unicodedata.normalize("NFKC", line)
-    s = _NUMBERING.sub("", s, count=1)
-    return s.translate(_drop())
+    # Numbering off, punctuation and spaces out, then NFKC only when something is left to fold
+    # (full-width digits or letters): most lines need no normalising once the punctuation is gone.
+    s = _NUMBERING.sub("", line, count=1).translate(_drop())
+    if not unicodedata.is_normalized("NFKC", s):
+        s = unicodedata.normalize("NFKC", s).translate(_drop())
+    return s
 
 
 def key(plain_text: str) -> str:
     """What two places must share to hold the same passage: figures are masked (a copied
     paragraph with its amounts changed is still the same paragraph)."""
     return _DIGITS.sub("0", plain_text)
-
-
-def shingles(k: str) -> frozenset[str]:
-    return frozenset(k[i:i + SHINGLE] for i in range(max(1, len(k) - SHINGLE + 1)))
-
-
-def jaccard(a: frozenset, b: frozenset) -> float:
-    return len(a & b) / len(a | b) if a or b else 1.0
 
 
 # ---------------------------------------------------------------- template wording
@@ -133,8 +129,8 @@ class Pair:
 def paragraphs(doc: Doc) -> Iterable[tuple[int, str, str]]:
     """(line, raw text, plain text) of each candidate paragraph of a report."""
     for n, raw in enumerate(doc.text.split("\n"), 1):
-        if not raw or raw.startswith("\t") or n in doc.headings:
-            continue
+        if len(raw) < MIN_CHARS or raw.startswith("\t") or n in doc.headings:
+            continue  # (a line shorter than MIN_CHARS cannot have MIN_CHARS once normalised)
         p = plain(raw)
         if len(p) >= MIN_CHARS:
             yield n, raw.strip(), p
@@ -173,38 +169,42 @@ def trigram_hashes(k: str):
     return np.unique((h & np.uint64(0xFFFFFFFF)).astype(np.uint32))
 
 
-def signatures(keys: list[str], chunk: int = 2000):
-    """datasketch MinHashes of the texts' trigram sets, computed a chunk of texts at a time: the
-X
-    to all trigrams of the chunk in one numpy pass and reduced per text."""
+def hashed_jaccard(a, b) -> float:
+    """Jaccard similarity of two sorted arrays of distinct trigram hashes (trigram_hashes)."""
+    import numpy as np
+
+    inter = len(np.intersect1d(a, b, assume_unique=True))
+    return inter / (len(a) + len(b) - inter) if len(a) or len(b) else 1.0
+
+
+def signatures(hashes: list, chunk: int = 2000):
+    """datasketch MinHashes of the texts' trigram sets (as trigram_hashes gives them), a chunk of
+    texts at a time: datasketch's own affine permutations (from its seed) applied to all trigrams of
+    the chunk in one numpy pass and reduced per text — what ``MinHash.update_batch`` computes one
+    text at a time, for the already mixed 32-bit trigram hashes."""
     import numpy as np
     from datasketch import MinHash
 
     a, b = MinHash(num_perm=NUM_PERM, seed=1).permutations
-    for start in range(0, len(keys), chunk):
-        hs = [trigram_hashes(k) for k in keys[start:start + chunk]]
+    for start in range(0, len(hashes), chunk):
+        hs = hashes[start:start + chunk]
         offsets = np.cumsum([0] + [len(h) for h in hs[:-1]])
         phv = np.concatenate(hs)[:, None] * a + b  # uint32 arithmetic wraps, as datasketch's affine32 scheme
         for sig in np.minimum.reduceat(phv, offsets, axis=0):
             yield MinHash(num_perm=NUM_PERM, seed=1, hashvalues=sig, permutations=(a, b), scheme="affine32")
 
 
-def near_groups(keys: list[str]) -> _Union:
-    """Link distinct texts whose trigram Jaccard is ≥ THRESHOLD, found through MinHash LSH."""
+def near_groups(keys: list[str]) -> tuple[_Union, list]:
+    """Link distinct texts whose trigram Jaccard is ≥ THRESHOLD, found through MinHash LSH; returns
+    the groups and each text's trigram hashes (for the similarities of the pairs)."""
     from datasketch import MinHashLSH
 
     groups = _Union(len(keys))
+    hashes = [trigram_hashes(k) for k in keys]  # ~4 bytes a character: kept for the whole run
     if len(keys) < 2:
-        return groups
-    sets: dict[int, frozenset] = {}  # trigram sets, made only for the texts compared
-
-    def trigrams(uid: int) -> frozenset:
-        if uid not in sets:
-            sets[uid] = shingles(keys[uid])
-        return sets[uid]
-
+        return groups, hashes
     lsh = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM)
-    for uid, m in enumerate(signatures(keys)):
+    for uid, m in enumerate(signatures(hashes)):
         lsh.insert(uid, m, check_duplication=False)
     for table in lsh.hashtables:
         for h in table.keys():
@@ -217,10 +217,10 @@ def near_groups(keys: list[str]) -> _Union:
                 for b in members[max(0, i - LINK_CAP):i]:
                     if groups.find(a) == groups.find(b):
                         break
-                    if jaccard(trigrams(a), trigrams(b)) >= THRESHOLD:
+                    if hashed_jaccard(hashes[a], hashes[b]) >= THRESHOLD:
                         groups.union(a, b)
                         break
-    return groups
+    return groups, hashes
 
 
 def find(docs: Iterable[Doc], tpl: Templates | None = None) -> tuple[list[Passage], list[Pair]]:
@@ -243,7 +243,7 @@ def find(docs: Iterable[Doc], tpl: Templates | None = None) -> tuple[list[Passag
             places.append((uid, doc.report_id, line, raw))
     # Only texts held by another report can be shared; distinct texts seen in one report alone
     # still take part in the near-duplicate search (their near twin may be elsewhere).
-    groups = near_groups(keys)
+    groups, hashes = near_groups(keys)
     by_group: dict[int, list[tuple[int, str, int, str]]] = {}
     for pl in places:
         by_group.setdefault(groups.find(pl[0]), []).append(pl)
@@ -266,11 +266,11 @@ def find(docs: Iterable[Doc], tpl: Templates | None = None) -> tuple[list[Passag
         passages.append(Passage(pid, first[3], plains[first[0]], first[1], first[2], n_reports, n_units, len(members),
                                 reason is not None, reason, [] if many else [(m[1], m[2]) for m in members]))
         if not many:
-            pairs.extend(_pairs(pid, members, keys, units, reason is not None))
+            pairs.extend(_pairs(pid, members, hashes, units, reason is not None))
     return passages, pairs
 
 
-def _pairs(pid, members, keys, units, is_template) -> list[Pair]:
+def _pairs(pid, members, hashes, units, is_template) -> list[Pair]:
     sims: dict[tuple[int, int], float] = {}
 
     def sim(a: int, b: int) -> float:
@@ -278,7 +278,7 @@ def _pairs(pid, members, keys, units, is_template) -> list[Pair]:
             return 1.0
         ab = (a, b) if a < b else (b, a)
         if ab not in sims:
-            sims[ab] = round(jaccard(shingles(keys[a]), shingles(keys[b])), 4)
+            sims[ab] = round(hashed_jaccard(hashes[a], hashes[b]), 4)
         return sims[ab]
 
     out = []
