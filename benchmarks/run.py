@@ -201,9 +201,18 @@ def bench_build(corpus: Path, work: Path, workers: int, n: int, rebuilds: bool =
         changed = touch_one_report(corpus)
         log(f"  rebuild after one report changed ({changed.name}) …")
         res["one_changed"] = run_measured(cmd, work, env)
-        log(f"    {res['one_changed']['wall_s']} s wall")
+        log(f"    {res['one_changed']['wall_s']} s wall (a new version: copies the database)")
+        changed = touch_one_report(corpus)
+        log(f"  the same change applied in place (--in-place, one WAL transaction) …")
+        res["one_changed_in_place"] = run_measured(cmd + ["--in-place"], work, env)
+        log(f"    {res['one_changed_in_place']['wall_s']} s wall (the whole command: walk + hash every input, "
+            f"parse one, one transaction, across tables, corpus package)")
     db = work / "jixiao.db"
-    res["db_mb"] = round(db.stat().st_size / 2**20, 1)
+    wal = db.resolve().with_name(db.resolve().name + "-wal")
+    res["db_mb"] = round((db.stat().st_size + (wal.stat().st_size if wal.exists() else 0)) / 2**20, 1)
+    res["input_mb"] = round(sum(f.stat().st_size for f in corpus.glob(f"{synth.PREFIX}*.txt")) / 2**20, 1)
+    res["db_x_input"] = round(res["db_mb"] / res["input_mb"], 2)
+    res["cpu_ms_per_report"] = round(res["cold"]["cpu_s"] / n * 1000, 1)
     res["packages_mb"] = round(sum(p.stat().st_size for p in (work / "datapackages").rglob("*") if p.is_file()) / 2**20, 1) \
         if (work / "datapackages").exists() else None
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
@@ -388,13 +397,18 @@ def endpoints(db: Path) -> dict[str, list[str]]:
     queries = cfg.get("databases", {}).get("jixiao", {}).get("queries", {})
     values = {"q": "调解", "units": ",".join(units[:3]), "year": str(year), "unit": units[0], "keyword": "满意度",
               "topic": "", "severity": "", "city": "", "section": ""}
+    rare = rare_term(db)
     eps = {
         "home": ["/"],
         "table_facets": ["/jixiao/reports"],
         "table_plain": ["/jixiao/reports?_nofacet=1"],
+        "indicators_faceted": ["/jixiao/indicators"],
         "report_page": [q(f"/report/{urllib.parse.quote(i, safe='')}") for i in ids],
+        "unit_page": [q(f"/unit/{urllib.parse.quote(u, safe='')}") for u in units[:10]],
         "fts_search": ["/jixiao/sections?" + urllib.parse.urlencode({"_search": t}) for t in SEARCH_TERMS[:5]],
         "ranked_search": ["/search?" + urllib.parse.urlencode({"q": t}) for t in SEARCH_TERMS[:5]],
+        "search_common": ["/search?" + urllib.parse.urlencode({"q": "调解"})],
+        "search_rare": ["/search?" + urllib.parse.urlencode({"q": rare})],
     }
     for name, qd in queries.items():
         params = sorted(set(re.findall(r"(?<!:):(\w+)", qd.get("sql", ""))))
@@ -414,27 +428,58 @@ def endpoints(db: Path) -> dict[str, list[str]]:
     return eps
 
 
-def bench_serve(db: Path, n_requests: int, only: list[str] | None = None, stock: bool = True) -> dict:
-    """Serve db with `jixiao serve` and load each endpoint; `only`: endpoint names (or prefixes) to run."""
+def rare_term(db: Path) -> str:
+    """A word few sections hold: the county (or city) name of one report, as the search's rare case."""
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        row = con.execute("select coalesce(county, city) from reports where coalesce(county, city) is not null "
+                          "group by 1 order by count(*), 1 limit 1").fetchone()
+    finally:
+        con.close()
+    return (row[0] if row else "芦淞区").rstrip("市区县") or "芦淞"
+
+
+def _print(name: str, r1: dict | None, r8: dict, stock: dict | None = None) -> None:
+    ratio = f"  ×stock {r8['p95_ms'] / stock['p95_ms']:.2f}" if stock and stock.get("p95_ms") else ""
+    one = f"1 client p95 {r1['p95_ms']:>7} ms | " if r1 else ""
+    log(f"    {name:32s} {one}8 clients p50 {r8['p50_ms']:>7} ms  p95 {r8['p95_ms']:>7} ms  "
+        f"{r8['req_per_s']:>7} req/s  errors {r8['errors']}{ratio}")
+
+
+def bench_serve(db: Path, n_requests: int, only: list[str] | None = None, stock: bool = True,
+                live: bool = False) -> dict:
+    """Stock Datasette's plain table page first, then `jixiao serve` on the same database: each
+    endpoint with 1 client and with 8, and its p95 over the stock page's p95 (one run, one machine).
+    `only`: endpoint names (or prefixes) to run; `live`: `jixiao serve --live` (mutable database)."""
+    res = {"endpoints": {}, "live": live}
+    eps = endpoints(db)
+    if only:
+        eps = {k: v for k, v in eps.items() if any(k == o or k.startswith(o) for o in only)}
+    ref = None
+    if stock:
+        ref = res["stock_table_plain"] = bench_stock(db, n_requests)
     port = free_port()
-    res = {"endpoints": {}}
-    cmd = [str(JIXIAO), "serve", "--db", str(db), "--port", str(port)]
+    cmd = [str(JIXIAO), "serve", "--db", str(db), "--port", str(port)] + (["--live"] if live else [])
     with Server(cmd, port, ROOT, "jixiao-serve") as srv:
         res["startup_s"] = srv.startup_s
-        eps = endpoints(db)
-        if only:
-            eps = {k: v for k, v in eps.items() if any(k == o or k.startswith(o) for o in only)}
         for name, paths in eps.items():
             # warm up once per path (templates, page cache), not measured
             load(port, paths, len(paths), 1)
             n = max(8, n_requests // 5) if name in ("csv_download", "home", "compare_page") else n_requests
+            r1 = load(port, paths, max(8, n // 4), 1) if name != "csv_download" else None
             r = load(port, paths, n)
-            res["endpoints"][name] = {**r, "path": paths[0]}
-            log(f"    {name:32s} p50 {r['p50_ms']:>8} ms  p95 {r['p95_ms']:>8} ms  p99 {r['p99_ms']:>8} ms  "
-                f"{r['req_per_s']:>7} req/s  errors {r['errors']}")
-    if not stock or "table_plain" not in res["endpoints"]:
-        return res
-    # stock Datasette: no plugins, no metadata, no templates; same database, same plain table page
+            res["endpoints"][name] = {**r, "path": paths[0], "one_client": r1,
+                                      "p95_vs_stock": round(r["p95_ms"] / ref["p95_ms"], 2) if ref else None}
+            _print(name, r1, r, ref)
+    if ref and "table_plain" in res["endpoints"]:
+        ours = res["endpoints"]["table_plain"]["req_per_s"]
+        res["throughput_ratio_vs_stock"] = round(ours / ref["req_per_s"], 2) if ref["req_per_s"] else None
+    return res
+
+
+def bench_stock(db: Path, n_requests: int) -> dict:
+    """Stock Datasette (no plugins, metadata or templates), immutable, on the same database: the
+    plain table page every page of ours is compared with."""
     port2 = free_port()
     inspect = db.parent / "inspect-data.json"
     cmd2 = [str(DATASETTE), "serve", "-i", str(db), "--host", "127.0.0.1", "--port", str(port2)]
@@ -443,13 +488,26 @@ def bench_serve(db: Path, n_requests: int, only: list[str] | None = None, stock:
     with Server(cmd2, port2, BENCH, "stock-datasette") as srv:
         path = "/jixiao/reports?_nofacet=1"
         load(port2, [path], 8, 1)
+        r1 = load(port2, [path], max(8, n_requests // 4), 1)
         r = load(port2, [path], n_requests)
-        res["stock_table_plain"] = {**r, "path": path}
-        log(f"    {'stock datasette table_plain':32s} p50 {r['p50_ms']:>8} ms  p95 {r['p95_ms']:>8} ms  "
-            f"p99 {r['p99_ms']:>8} ms  {r['req_per_s']:>7} req/s  errors {r['errors']}")
-    ours = res["endpoints"]["table_plain"]["req_per_s"]
-    res["throughput_ratio_vs_stock"] = round(ours / r["req_per_s"], 2) if r["req_per_s"] else None
-    return res
+        _print("stock datasette table_plain", r1, r)
+        return {**r, "path": path, "one_client": r1}
+
+
+LIVE_PAGES = ["table_plain", "indicators_faceted", "report_page", "unit_page", "search_common", "search_rare",
+              "compare_page", "query:"]
+
+
+def table_sizes(db: Path) -> dict[str, float]:
+    """MB per table and index (dbstat), largest first."""
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        rows = con.execute("select name, sum(pgsize) from dbstat group by name order by 2 desc").fetchall()
+    except sqlite3.Error:
+        rows = []
+    finally:
+        con.close()
+    return {n: round(b / 2**20, 1) for n, b in rows}
 
 
 # --------------------------------------------------------------------------- search
@@ -547,12 +605,19 @@ def run_size(n: int, args) -> dict:
     res["build"]["ratio_to_floor"] = round(res["build"]["cold"]["wall_s"] / res["floor"]["floor_s"], 1)
     log(f"  floor (read {res['floor']['bytes_read_mb']} MB + executemany {res['floor']['rows']} rows): "
         f"{res['floor']['floor_s']} s → build is {res['build']['ratio_to_floor']}× the floor")
-    log(f"  database {res['build']['db_mb']} MB, packages {res['build']['packages_mb']} MB")
+    log(f"  database {res['build']['db_mb']} MB = {res['build']['db_x_input']}× the input "
+        f"({res['build']['input_mb']} MB), packages {res['build']['packages_mb']} MB; "
+        f"{res['build']['cpu_ms_per_report']} ms CPU per report")
+    res["sizes"] = table_sizes(work / "jixiao.db")
+    for name, mb in list(res["sizes"].items())[:12]:
+        log(f"    {name:40s} {mb:>8} MB")
     db = work / "jixiao.db"
     if not args.skip_serve and n <= args.max_serve:
         log("  serving (8 concurrent clients) …")
         res["serve"] = bench_serve(db, args.requests)
         log(f"  our throughput / stock on the plain table page: {res['serve']['throughput_ratio_vs_stock']}")
+        log("  the same pages served --live (mutable database, what --in-place needs) …")
+        res["serve_live"] = bench_serve(db, args.requests, LIVE_PAGES, stock=False, live=True)
     res["search"] = bench_search(db)
     log(f"  search: FTS vs LIKE median speed-up {res['search']['median_speedup']}×, "
         f"min FTS recall {res['search']['min_recall']}")
