@@ -1,20 +1,19 @@
 """One parsed report → everything the build writes for it. Pure: no I/O.
 
 The build runs :func:`publish` in its worker processes, so the expensive steps (checks,
-row shaping, search tokens) run in parallel and the main process only streams
+row shaping) run in parallel and the main process only streams
 the results into SQLite (the data packages are written from the finished database). A :class:`Published` is also what the build
 cache stores, so an unchanged report costs one unpickle on the next build.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .model import Report
 from .package import package_name
 from .rows import report_rows
 from .schema import TABLES, sql_value
-from .search import han_split
 
 PER_REPORT = [t for t in TABLES if t.per_report]
 
@@ -38,7 +37,9 @@ class Built:
 class Published:
     built: Built
     sql: dict[str, list[tuple]]  # table → rows as SQLite values, in schema column order
-    search: list[tuple[str, str]]  # per sections row: heading and body split for the FTS index
+    # Unused since the search index is built from the tables (jixiao.search.create_index): kept
+    # empty so that cached results and callers keep their shape; not computed (5 ms a report).
+    search: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def report_id(self) -> str:
@@ -70,5 +71,4 @@ def publish(report: Report) -> Published:
     return Published(
         built=built,
         sql={t.name: sql_rows(t, rows[t.name]) for t in PER_REPORT},
-        search=[(han_split(r["heading"]), han_split(r["body"])) for r in rows["sections"]],
     )
