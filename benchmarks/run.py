@@ -223,38 +223,12 @@ def bench_build(corpus: Path, work: Path, workers: int, n: int, rebuilds: bool =
 
 
 def bench_floor(corpus: Path, db: Path, work: Path) -> dict:
-    """Read the same files + one executemany per table of the same rows (dumped from the build's DB)."""
-    src = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    tables = [t for (t,) in src.execute(
-        "select name from sqlite_master where type='table' and name not like 'sqlite_%' "
-        "and name not like 'sections_fts_%' order by name")]
-    dump = {}
-    for t in tables:
-        cur = src.execute(f'select {"rowid, " if t == "sections_fts" else ""}* from "{t}"')
-        dump[t] = ([d[0] for d in cur.description], cur.fetchall())
-    src.close()
-    files = sorted(corpus.glob(f"{synth.PREFIX}*.txt"))
-    floor_db = work / "floor.db"
-    floor_db.unlink(missing_ok=True)
-    t0 = time.perf_counter()
-    nbytes = 0
-    for f in files:
-        nbytes += len(f.read_bytes())
-    t_read = time.perf_counter() - t0
-    t1 = time.perf_counter()
-    con = sqlite3.connect(floor_db)
-    n_rows = 0
-    with con:
-        for t, (cols, rows) in dump.items():
-            name = t.replace("sections_fts", "sections_fts_plain")
-            con.execute(f'create table "{name}" ({", ".join(chr(34) + c + chr(34) for c in cols)})')
-            con.executemany(f'insert into "{name}" values ({", ".join("?" * len(cols))})', rows)
-            n_rows += len(rows)
-    con.close()
-    t_insert = time.perf_counter() - t1
-    floor_db.unlink(missing_ok=True)
-    return {"read_s": round(t_read, 3), "insert_s": round(t_insert, 3), "floor_s": round(t_read + t_insert, 3),
-            "rows": n_rows, "bytes_read_mb": round(nbytes / 2**20, 1)}
+    """Read the same files + one executemany per table of the same rows (benchmarks/floor.py)."""
+    import floor
+
+    res = floor.floor(corpus, db, work, f"{synth.PREFIX}*.txt")
+    res["bytes_read_mb"] = round(sum(f.stat().st_size for f in corpus.glob(f"{synth.PREFIX}*.txt")) / 2**20, 1)
+    return res
 
 
 # --------------------------------------------------------------------------- parse throughput + verification
