@@ -70,9 +70,16 @@ def _t2s_table() -> dict[int, str]:
     return table
 
 
+@functools.lru_cache(maxsize=1)
+def _traditional() -> frozenset[str]:
+    return frozenset(map(chr, _t2s_table()))
+
+
 def fold(text: str | None) -> str:
     """Traditional characters → Simplified, one character for one (the same length)."""
-    return (text or "").translate(_t2s_table())
+    text = text or ""
+    # most text has no Traditional character: checking costs about half of translating
+    return text if _traditional().isdisjoint(text) else text.translate(_t2s_table())
 
 
 def han_split(text: str | None) -> str:
