@@ -53,8 +53,10 @@ def parse(file: str, as_json: bool) -> None:
 @click.option("--live", is_flag=True,
               help="Open the database mutable, so that `jixiao build --in-place` changes show on the next request "
                    "(default: immutable, the fastest; restart after a full build).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Datasette processes sharing the port (one per core: a process renders pages on one core).")
 def serve(host: str, port: int, db_path: str | None, packages_path: str | None, site_url: str | None,
-          live: bool) -> None:
+          live: bool, workers: int) -> None:
     """Serve the site with Datasette (immutable database unless --live, CORS on).
 
     Uses metadata.yml, datasette.yml, plugins/, templates/ and static/ from the
@@ -71,7 +73,7 @@ def serve(host: str, port: int, db_path: str | None, packages_path: str | None, 
     site = Site(db_path=Path(db_path) if db_path else None,
                 packages_path=Path(packages_path) if packages_path else None, site_url=site_url, live=live)
     try:
-        run(site, host=host, port=port)
+        run(site, host=host, port=port, workers=workers)
     except FileNotFoundError as exc:
         raise click.ClickException(str(exc))
 

@@ -96,7 +96,7 @@ def datasette_args(site: Site, host: str = HOST, port: int = PORT) -> list[str]:
     ]
 
 
-def make_datasette(site: Site, inspect_data: dict | None = None):
+def make_datasette(site: Site, inspect_data: dict | None = None, host: str = HOST, port: int = PORT):
     """The same site as `datasette_args`, in process (for tests and scripts)."""
     from datasette.app import Datasette
 
@@ -105,7 +105,7 @@ def make_datasette(site: Site, inspect_data: dict | None = None):
         immutables=[] if site.live else [str(site.db)],
         inspect_data=inspect_data,
         metadata=load_yaml(site.metadata),
-        config={**load_yaml(site.config), "plugins": {"jixiao": site.plugin_config()}},
+        config={**load_yaml(site.config), "plugins": {"jixiao": site.plugin_config(host, port)}},
         plugins_dir=str(site.plugins),
         template_dir=str(site.templates),
         static_mounts=[("static", str(site.static))],
@@ -113,8 +113,38 @@ def make_datasette(site: Site, inspect_data: dict | None = None):
     )
 
 
-def serve(site: Site, host: str = HOST, port: int = PORT) -> None:
-    """Run Datasette in the foreground until interrupted."""
+SITE_ENV = "JIXIAO_SITE"  # the site of `serve --workers N`, for each worker process
+
+
+def app_from_env():
+    """The ASGI app of one worker process of ``jixiao serve --workers N`` (a uvicorn factory):
+    the site described in ``$JIXIAO_SITE``, the same as ``datasette_args`` would serve."""
+    import os
+
+    spec = json.loads(os.environ[SITE_ENV])
+    site = Site(root=Path(spec["root"]), db_path=Path(spec["db"]), site_url=spec.get("site_url"),
+                packages_path=Path(spec["packages"]) if spec.get("packages") else None, live=spec.get("live", False))
+    inspect = None if site.live else json.loads(site.inspect_file.read_text(encoding="utf-8"))
+    return make_datasette(site, inspect, spec["host"], spec["port"]).app()
+
+
+def serve_workers(site: Site, host: str, port: int, workers: int) -> None:
+    """N Datasette processes on one port (uvicorn's workers share the listening socket): Datasette
+    renders pages in one event loop, so one process uses at most about one core."""
+    import os
+
+    import uvicorn
+
+    os.environ[SITE_ENV] = json.dumps({
+        "root": str(Path(site.root).resolve()), "db": str(Path(site.db).resolve()),
+        "packages": str(Path(site.packages).resolve()), "site_url": site.site_url, "live": site.live,
+        "host": host, "port": port})
+    uvicorn.run("jixiao.serve:app_from_env", factory=True, host=host, port=port, workers=workers,
+                lifespan="on", log_level="info")
+
+
+def serve(site: Site, host: str = HOST, port: int = PORT, workers: int = 1) -> None:
+    """Run Datasette in the foreground until interrupted (``workers`` > 1: that many processes)."""
     from datasette.cli import cli as datasette_cli
 
     missing = [p for p in (site.db, site.metadata, site.config) if not p.exists()]
@@ -124,4 +154,6 @@ def serve(site: Site, host: str = HOST, port: int = PORT) -> None:
         )
     if not site.live:
         ensure_inspect(site.db, site.inspect_file)
+    if workers > 1:
+        return serve_workers(site, host, port, workers)
     datasette_cli.main(args=datasette_args(site, host, port), prog_name="datasette")
