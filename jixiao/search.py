@@ -345,9 +345,7 @@ _FILTERS = """
     and (:city = '' or r.city = :city)
     and (:unit = '' or r.unit_name = :unit)"""
 
-_HITS = """,
-top as (select * from c order by score, id limit {limit})
-select case top.kind_n when 0 then 'section' when 1 then 'table' when 2 then 'indicator' else 'finding' end as kind,
+_SELECT = """select case top.kind_n when 0 then 'section' when 1 then 'table' when 2 then 'indicator' else 'finding' end as kind,
        top.report_id, top.unit_name, top.fiscal_year, top.province, top.city,
        case top.kind_n
          when 0 then s.path
@@ -385,7 +383,18 @@ left join indicators i on top.kind_n = 2 and i.rowid = top.id & 7205759403792793
 left join findings g on top.kind_n = 3 and g.rowid = top.id & 72057594037927935
 order by top.score, top.id"""
 
-CANDIDATES_SQL = _CANDIDATES.format(filters=_FILTERS) + "\nselect kind_n, fiscal_year, province, city, unit_name from c"
+_HITS = """,
+top as (select * from c order by score, id limit {limit})
+""" + _SELECT
+CANDIDATES_SQL = (_CANDIDATES.format(filters=_FILTERS)
+                  + "\nselect id, score, kind_n, report_id, unit_name, fiscal_year, province, city from c")
+# The hits of one page, given as :top (a JSON array of candidate rows): what search_hits selects.
+DETAILS_SQL = """with top as (
+  select value ->> 0 as id, value ->> 1 as score, (value ->> 0) >> 56 as kind_n, value ->> 3 as report_id,
+         value ->> 4 as unit_name, value ->> 5 as fiscal_year, value ->> 6 as province, value ->> 7 as city
+  from json_each(:top)
+)
+""" + _SELECT
 # the stored query search: q only, the 50 best; search_hits: filters and pages of PAGE_SIZE
 SEARCH_SQL = _CANDIDATES.format(filters="") + _HITS.format(limit=50)
 SEARCH_HITS_SQL = _CANDIDATES.format(filters=_FILTERS) + _HITS.format(
@@ -402,10 +411,16 @@ def register_functions(conn) -> None:
     conn.create_function("search_snippet", -1, _snippet_sql, deterministic=True)
 
 
+def page_of(candidates, page: int) -> str:
+    """The candidate rows of one page in rank order, as the JSON :top of :data:`DETAILS_SQL`."""
+    ranked = sorted(candidates, key=lambda r: (r[1], r[0]))
+    return json.dumps([list(r) for r in ranked[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]], ensure_ascii=False)
+
+
 def facet_counts(rows) -> dict[str, list[tuple[str, int]]]:
     """Counts per value of kind, year, province, city and unit over the candidate rows, most first."""
     counts: dict[str, dict[str, int]] = {k: {} for k in FILTERS}
-    for kind_n, year, province, city, unit in rows:
+    for _, _, kind_n, _, unit, year, province, city in rows:
         for key, value in (("kind", KINDS[kind_n]), ("year", year), ("province", province), ("city", city),
                            ("unit", unit)):
             if value not in (None, ""):

@@ -182,12 +182,14 @@ def test_stored_queries_are_the_ones_search_py_runs():
 def test_search_hits_are_the_best_candidates_in_rank_order(built):
     conn = connect(built.db)
     for q in ["调解", "调解 OR 普法", "酌情扣分", "法律援助 -调解"]:
-        ranked = sorted(conn.execute(search.CANDIDATES_SQL.replace(
-            "select kind_n, fiscal_year, province, city, unit_name from c", "select id, score from c"),
-            {"q": q, **EMPTY}).fetchall(), key=lambda r: (r[1], r[0]))
+        cands = conn.execute(search.CANDIDATES_SQL, {"q": q, **EMPTY}).fetchall()
+        ranked = sorted(cands, key=lambda r: (r[1], r[0]))
         pages = []
         for page in range(1, len(ranked) // search.PAGE_SIZE + 2):
-            pages += conn.execute(search.SEARCH_HITS_SQL, {"q": q, **EMPTY, "page": str(page)}).fetchall()
+            rows = conn.execute(search.SEARCH_HITS_SQL, {"q": q, **EMPTY, "page": str(page)}).fetchall()
+            # what /search shows: the same rows from the candidates it already has
+            assert conn.execute(search.DETAILS_SQL, {"q": q, "top": search.page_of(cands, page)}).fetchall() == rows
+            pages += rows
         assert len(pages) == len(ranked) > 0, q
-        assert [round(-s, 3) for _, s in ranked] == [row[-1] for row in pages], q
+        assert [round(-r[1], 3) for r in ranked] == [row[-1] for row in pages], q
     conn.close()

@@ -17,9 +17,7 @@ from .test_search import EMPTY, connect, documents_by_kind
 def candidates(db, q, **filters):
     conn = connect(db)
     try:
-        sql = search.CANDIDATES_SQL.replace("select kind_n, fiscal_year, province, city, unit_name from c",
-                                            "select id from c")
-        return {i for (i,) in conn.execute(sql, {"q": q, **EMPTY, **filters})}
+        return {r[0] for r in conn.execute(search.CANDIDATES_SQL, {"q": q, **EMPTY, **filters})}
     finally:
         conn.close()
 
