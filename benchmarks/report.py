@@ -73,6 +73,8 @@ def main(argv=None) -> int:
     for n, r in runs.items():
         if r.get("serve"):
             print(f"#### Pages at {n:,} reports (immutable, `jixiao serve`)\n\n" + pages_table(r) + "\n")
+        if r.get("serve_workers"):
+            print(f"#### Pages at {n:,} reports, `jixiao serve --workers 2`\n\n" + pages_table(r, "serve_workers") + "\n")
         if r.get("serve_live"):
             print(f"#### Pages at {n:,} reports, `jixiao serve --live` (mutable)\n\n" + pages_table(r, "serve_live") + "\n")
         sizes = (r.get("sizes") or {})

@@ -421,11 +421,11 @@ def _print(name: str, r1: dict | None, r8: dict, stock: dict | None = None) -> N
 
 
 def bench_serve(db: Path, n_requests: int, only: list[str] | None = None, stock: bool = True,
-                live: bool = False) -> dict:
+                live: bool = False, workers: int = 1) -> dict:
     """Stock Datasette's plain table page first, then `jixiao serve` on the same database: each
     endpoint with 1 client and with 8, and its p95 over the stock page's p95 (one run, one machine).
     `only`: endpoint names (or prefixes) to run; `live`: `jixiao serve --live` (mutable database)."""
-    res = {"endpoints": {}, "live": live}
+    res = {"endpoints": {}, "live": live, "workers": workers}
     eps = endpoints(db)
     if only:
         eps = {k: v for k, v in eps.items() if any(k == o or k.startswith(o) for o in only)}
@@ -433,7 +433,8 @@ def bench_serve(db: Path, n_requests: int, only: list[str] | None = None, stock:
     if stock:
         ref = res["stock_table_plain"] = bench_stock(db, n_requests)
     port = free_port()
-    cmd = [str(JIXIAO), "serve", "--db", str(db), "--port", str(port)] + (["--live"] if live else [])
+    cmd = [str(JIXIAO), "serve", "--db", str(db), "--port", str(port), "--workers", str(workers)] + (
+        ["--live"] if live else [])
     with Server(cmd, port, ROOT, "jixiao-serve") as srv:
         res["startup_s"] = srv.startup_s
         for name, paths in eps.items():
@@ -592,6 +593,8 @@ def run_size(n: int, args) -> dict:
         log(f"  our throughput / stock on the plain table page: {res['serve']['throughput_ratio_vs_stock']}")
         log("  the same pages served --live (mutable database, what --in-place needs) …")
         res["serve_live"] = bench_serve(db, args.requests, LIVE_PAGES, stock=False, live=True)
+        log("  the same pages with two Datasette processes (jixiao serve --workers 2) …")
+        res["serve_workers"] = bench_serve(db, args.requests, LIVE_PAGES, stock=False, workers=2)
     res["search"] = bench_search(db)
     log(f"  search: FTS vs LIKE median speed-up {res['search']['median_speedup']}×, "
         f"min FTS recall {res['search']['min_recall']}")
