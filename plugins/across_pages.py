@@ -53,11 +53,8 @@ async def report_vars(datasette, report_id):
                 "source_url": source_link(datasette, p["other_report_id"], p["other_line"])})
     copied = [v for v in by_line.values() if not v["is_template"]]
     template = [v for v in by_line.values() if v["is_template"]]
-    # template wording shared by so many units that no places are listed: a count only
-    many = (await rows(datasette, """
-        select count(*) as n from passage_places pp join passages p on p.passage_id = pp.passage_id
-        where pp.report_id = :id and p.is_template""", {"id": report_id}))[0]["n"]
-    return {"copied": copied, "template": template, "template_count": len(template) or many,
+    # (template wording shared by min_units units or more has no places or pairs: not listed here)
+    return {"copied": copied, "template": template, "template_count": len(template),
             "copied_url": datasette.urls.path("/copied")}
 
 
