@@ -144,6 +144,7 @@ def test_index_is_contentless_and_updated_per_report(tmp_path):
     conn.execute("update sections set body = '调解' where seq = 2")
     search.index_reports(conn, ["r1"])
     assert hits("调解") == [1, 2, table_row]
+    conn.execute("insert into sections_fts(sections_fts) values ('integrity-check')")  # raises when corrupt
     conn.close()
 
 
