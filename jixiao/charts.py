@@ -33,6 +33,10 @@ def _title(text, subtext=""):
 
 
 PHONE = 330  # px of a chart on a 390 px screen
+# A vertical bar's figure runs up inside the bar itself: side-by-side bars on a phone are narrower
+# than a figure such as 2,754.61 written across them. Bars too short to hold it show none.
+UPRIGHT_LABEL = {"show": True, "position": "insideBottom", "rotate": 90, "align": "left", "verticalAlign": "middle",
+                 "distance": 6, "color": "#fff", "fontSize": 11, "minShare": 0.3}
 
 
 def legend_lines(names, width=PHONE):
@@ -98,8 +102,7 @@ def year_bars(years, series, title, unit):
         "grid": {"top": top, "left": 8, "right": 16, "bottom": 8, "containLabel": True},
         "xAxis": {"type": "category", "data": [str(y) for y in years]},
         "yAxis": {"type": "value", "name": unit, "splitNumber": 4, "nameTextStyle": {"align": "left", "color": "#556"}},
-        "series": [{"name": n, "type": "bar", "data": list(v), "barMaxWidth": 36,
-                    "label": {"show": True, "position": "top", "fontSize": 11, "color": "#333"}}
+        "series": [{"name": n, "type": "bar", "data": list(v), "barMaxWidth": 36, "label": dict(UPRIGHT_LABEL)}
                    for n, v in series],
         "_height": top + 224,
     }
@@ -118,7 +121,7 @@ def two_axis_bars(years, left, right, title):
 
     def bars(name, index, values):
         return {"name": name, "type": "bar", "yAxisIndex": index, "data": list(values), "barMaxWidth": 36,
-                "label": {"show": True, "position": "top", "fontSize": 11, "color": "#333"}}
+                "label": dict(UPRIGHT_LABEL)}
 
     return {
         "title": _title(title),

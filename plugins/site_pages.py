@@ -28,6 +28,7 @@ COMPARISONS = (  # (query, heading) in page order
 # Columns naming the source table a figure was read from: shown by the table's Chinese name.
 # Columns that name a source table: shown by the table's name (their labels come from the schema).
 SOURCE_COLUMNS = ("source", "three_public_source")
+GAP_COLUMNS = ("score_gap",)  # differences sorted by size (static/sortable.js reads data-sort-value)
 COMPARE_ROWS = 50  # rows of each comparison shown on /compare (the rest: the twins, paged by ?page=)
 UNIT_CHOICES = 300  # units listed in the /compare selects; beyond that, type a name (suggested)
 UNIT_SEPARATORS = re.compile("[,，、]")
@@ -95,7 +96,10 @@ def table_body(datasette, data, columns):
             if isinstance(v, numbers.Number):
                 # digits, separators and signs only: nothing to escape
                 inner = str(v) if c in ("fiscal_year", "rank", "line") else num(v)
-                cells.append(f'<td class="n">{inner}</td>')
+                if c in GAP_COLUMNS:  # a gap sorts by its size: the largest disagreement first, either sign
+                    cells.append(f'<td class="n" data-sort-value="{abs(v)}">{inner}</td>')
+                else:
+                    cells.append(f'<td class="n">{inner}</td>')
                 continue
             if c == "report_id":
                 inner = f'<a href="{escape(r.get("_url"))}">{escape(v)}</a>'

@@ -2,8 +2,8 @@
 // The options are built on the server (jixiao/charts.py); ECharts 5.6.0 is vendored in static/vendor/.
 // JSON cannot hold functions, so the label formatters are added here:
 // - a bar's label shows nothing for an empty figure (null or 0);
-// - label.minShare (stacked bars): a segment's label shows only when the segment is at least that
-//   share of the longest bar, so a figure never spills over its neighbour segment.
+// - label.minShare: a bar's (or stacked segment's) label shows only when it is at least that share
+//   of the longest bar on its axis, so a figure never spills out of its own bar or segment.
 // Keys starting with "_" are hints for the page (e.g. _height) and are dropped.
 (function () {
   function fmt(v) {
@@ -16,22 +16,28 @@
     return v === null || v === undefined || v === "-" ? null : v;
   }
 
-  function stackTotals(series) {
-    var totals = [];
+  // The longest bar: a stack's total, or a single bar (per value axis: a second axis has its own scale).
+  function longestBars(series) {
+    var totals = {}, longest = {};
     series.forEach(function (s) {
-      if (!s.stack) return;
+      var axis = s.yAxisIndex || s.xAxisIndex || 0;
       (s.data || []).forEach(function (v, i) {
-        totals[i] = (totals[i] || 0) + (typeof v === "number" ? Math.abs(v) : 0);
+        var x = typeof v === "number" ? Math.abs(v) : 0;
+        var key = s.stack ? axis + "/" + s.stack + "/" + i : null;
+        if (key) x = totals[key] = (totals[key] || 0) + x;
+        longest[axis] = Math.max(longest[axis] || 0, x);
       });
     });
-    return totals;
+    return longest;
   }
 
   function prepare(option) {
     Object.keys(option).forEach(function (k) { if (k.charAt(0) === "_") delete option[k]; });
+    option.animation = false; // a chart is read, not watched (and screenshots show it drawn)
     var series = option.series || [];
-    var longest = Math.max.apply(null, [0].concat(stackTotals(series)));
+    var longestOn = longestBars(series);
     series.forEach(function (s) {
+      var longest = longestOn[s.yAxisIndex || s.xAxisIndex || 0];
       var label = s.label;
       if (!label || !label.show || s.type !== "bar" || label.formatter) return;
       var minShare = label.minShare || 0;

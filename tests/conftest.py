@@ -93,3 +93,34 @@ def running_site(db: Path, start_timeout: float = 60):
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def site_url(built):
+    """A real ``jixiao serve`` on the sample build, shared by the browser tests; yields its URL."""
+    with running_site(built.db) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def chromium_browser():
+    """Headless Debian Chromium (``make browser``) driven by Playwright (the test extra); the
+    wheel's driver talks to the system browser, nothing is downloaded. Skips, saying why, when
+    either is missing. One per test module: Playwright's sync API keeps an event loop running
+    while it is open, which the async tests of later modules could not start beside."""
+    import shutil
+
+    path = shutil.which("chromium") or CHROMIUM
+    if not Path(path).exists():
+        pytest.skip("Chromium not found (/usr/bin/chromium); `make test` installs it with apt (Debian package chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("playwright not installed; `make test` installs the test extra (pip install -e '.[test]')")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=path, args=["--no-sandbox", "--disable-gpu"])
+        yield browser
+        browser.close()

@@ -509,6 +509,7 @@ def panel_units(page: str) -> dict[str, list[str]]:
             out[name] = []
             continue
         cols = re.findall(r'data-col="(\w+)"', head[1])
+        assert "unit_name" in cols, (name, cols)
         i = cols.index("unit_name")
         rows = re.findall(r"(?s)<tr>(.*?)</tr>", body.split("<tbody>", 1)[1])
         out[name] = [html_lib.unescape(re.sub(r"<[^>]+>", "", re.findall(r"(?s)<td[^>]*>(.*?)</td>", r)[i]))
