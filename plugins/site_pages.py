@@ -80,19 +80,29 @@ def comparison_charts(name, data):
     return []
 
 
-def table_body(datasette, data, columns):
+def table_body(datasette, data, columns, query=None):
     """The <tr> rows of a comparison table, as compare.html used to write them cell by cell.
 
     Built here in one pass: the same markup through Jinja costs a macro call per cell (~6,000
-    cells on /compare), which was most of the page's time.
+    cells on /compare), which was most of the page's time. Codes (item keys, 是/否 flags) are
+    shown by their Chinese names (the zh_code filter of plugins/zh_labels.py), the code kept in
+    data-code.
     """
-    num = datasette.get_jinja_environment().filters["num"]
+    filters = datasette.get_jinja_environment().filters
+    num, zh_code = filters["num"], filters.get("zh_code")
     na = '<span class="na">—</span>'
+    coded = set()
+    if zh_code and query and data:
+        coded = {c for c in columns if c not in SOURCE_COLUMNS and c != "report_id"
+                 and any(r[c] is not None and zh_code(r[c], query, c) != str(r[c]) for r in data)}
     out = []
     for r in data:
         cells = []
         for c in columns:
             v = r[c]
+            if c in coded and v is not None and v != "":
+                cells.append(f'<td data-code="{escape(v)}">{escape(zh_code(v, query, c))}</td>')
+                continue
             if isinstance(v, numbers.Number):
                 # digits, separators and signs only: nothing to escape
                 inner = str(v) if c in ("fiscal_year", "rank", "line") else num(v)
@@ -206,7 +216,7 @@ async def compare(datasette, request):
         columns = [c for c in (data[0] if data else {}) if not c.startswith("_")]
         sections.append({
             "name": name, "heading": heading, "description": cfg.get("description", ""),
-            "rows": data, "columns": columns, "body": table_body(datasette, data, columns),
+            "rows": data, "columns": columns, "body": table_body(datasette, data, columns, name),
             "more": more, "shown": len(data),
             "charts": comparison_charts(name, data) if data else [], "twins": twins,
         })
