@@ -336,6 +336,20 @@ def _write_one(db_path: str, name: str, out_dir: str) -> tuple[dict, dict]:
         conn.close()
 
 
+def _die_with_parent(parent: int) -> None:
+    """A table writer dies with the build (Linux: the kernel's PR_SET_PDEATHSIG), so a killed
+    build leaves no process writing into the temporary tree the next build sweeps."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the pool's own broken-pipe exit
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+
 PARALLEL_BYTES = 32 << 20  # a smaller database is written inline: starting processes costs more
 
 
@@ -358,7 +372,8 @@ def write_corpus(db_path: str | Path, out_dir: str | Path, workers: int | None =
                     for n in names}
         finally:
             conn.close()
-        with ProcessPoolExecutor(max_workers=min(workers, len(names))) as pool:
+        with ProcessPoolExecutor(max_workers=min(workers, len(names)), initializer=_die_with_parent,
+                                 initargs=(os.getpid(),)) as pool:
             futures = {n: pool.submit(_write_one, db, n, str(out_dir)) for n in sorted(names, key=lambda n: -size[n])}
             done = {n: f.result() for n, f in futures.items()}
     else:
