@@ -42,6 +42,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Iterator
 
+from .parquet import arrow_batch, arrow_schema, dictionary_columns
 from .schema import LICENSE, SOURCE_TITLE, TABLE_BY_NAME, TABLES, Table, frictionless_schema
 
 CORPUS = "jixiao"
@@ -224,63 +225,12 @@ def csv_header(t: Table) -> str:
     return ",".join(t.field_names) + "\n"  # field names are plain ASCII identifiers: no quoting
 
 
-# ---------------------------------------------------------------- Parquet
-
-
-def arrow_schema(t: Table):
-    import pyarrow as pa
-
-    kinds = {"string": pa.string(), "integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_(),
-             "array": pa.string(), "object": pa.string()}  # array/object: JSON text, as in SQLite and the CSV
-    fields = []
-    for f in t.fields:
-        meta = {"title": f.zh, "description": f.en}
-        if f.unit:
-            meta["unit"] = f.unit
-        if f.type in ("array", "object"):
-            meta["json"] = f.type
-        fields.append(pa.field(f.name, kinds[f.type], nullable=f.name not in t.primary_key and not f.required,
-                               metadata=meta))
-    return pa.schema(fields, metadata={"title": f"{t.zh} {t.en}", "description": t.en_description})
-
-
-def _arrow_batch(t: Table, schema, rows: list[tuple]):
-    import pyarrow as pa
-
-    columns = list(zip(*rows)) if rows else [() for _ in t.fields]
-    arrays = []
-    for f, field, col in zip(t.fields, schema, columns):
-        if f.type == "boolean":
-            col = [None if v is None else bool(v) for v in col]
-        elif f.type == "number":
-            col = [None if v is None else float(v) for v in col]
-        arrays.append(pa.array(col, type=field.type))
-    return pa.Table.from_arrays(arrays, schema=schema)
-
-
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-LONG_TEXT = 64  # mean characters past which a string column is not dictionary-encoded
-
-
-def dictionary_columns(t: Table, rows: list[tuple]) -> list[str]:
-    """Columns worth a Parquet dictionary: all but string columns of long free text (report
-    text, cell text), where a dictionary is one more copy in memory and saves nothing. Decided on
-    the first row group, so by the data alone (the same bytes every time)."""
-    out = []
-    for i, f in enumerate(t.fields):
-        if f.type in ("string", "array", "object"):
-            total = sum(len(r[i]) for r in rows if isinstance(r[i], str))
-            if rows and total / len(rows) > LONG_TEXT:
-                continue
-        out.append(f.name)
-    return out
 
 
 def write_table(conn: sqlite3.Connection, t: Table, out_dir: Path) -> tuple[dict, dict]:
@@ -297,7 +247,7 @@ def write_table(conn: sqlite3.Connection, t: Table, out_dir: Path) -> tuple[dict
             writer = pq.ParquetWriter(pq_path, schema, compression="zstd", compression_level=ZSTD_LEVEL,
                                       use_dictionary=dictionary_columns(t, rows), write_statistics=True,
                                       store_schema=True)
-        writer.write_table(_arrow_batch(t, schema, rows), row_group_size=BATCH_ROWS)
+        writer.write_table(arrow_batch(t, schema, rows), row_group_size=BATCH_ROWS)
 
     try:
         with open(csv_path, "wb") as raw, \
