@@ -183,35 +183,25 @@ def touch_one_report(corpus: Path) -> Path:
 
 
 def bench_build(corpus: Path, work: Path, workers: int, n: int, rebuilds: bool = True) -> dict:
+    """The cold build, a no-change rebuild, one report changed --in-place (and, with ``rebuilds``,
+    one changed as a new version), in one process: benchmarks/build_phases.py."""
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
-    cmd = build_command(corpus, work, workers)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    res = {"command": " ".join(cmd[:2] + ["<corpus>", "..."]) if cmd[0] == str(JIXIAO) else "jixiao.build.build()"}
-    log(f"  build (cold) …")
-    res["cold"] = run_measured(cmd, work, env)
+    cmd = [sys.executable, str(HERE / "build_phases.py"), str(corpus), str(work), str(workers)] + (
+        ["--copy"] if rebuilds else [])
+    res = {"command": "benchmarks/build_phases.py (jixiao.build.build, as `jixiao build`)"}
+    log("  build: cold, no change, one changed in place" + (", one changed as a new version" if rebuilds else "") + " …")
+    whole = run_measured(cmd, work, env)
+    phases = json.loads(whole["output_tail"][-1])
+    for name, ph in phases.items():
+        res[name] = ph
+    res["cold"]["peak_rss_tree_mb"] = whole["peak_rss_tree_mb"]  # of the whole run; the cold build's in practice
     res["cold"]["reports_per_s"] = round(n / res["cold"]["wall_s"], 1)
-    log(f"    {res['cold']['wall_s']} s wall, {res['cold']['cpu_s']} s CPU, peak RSS {res['cold']['peak_rss_tree_mb']} MB "
-        f"(tree), {res['cold']['reports_per_s']} reports/s")
-    if not rebuilds:  # large sizes: only the in-place change (the copy takes minutes)
-        changed = touch_one_report(corpus)
-        log(f"  one report changed, applied in place (--in-place) …")
-        res["one_changed_in_place"] = run_measured(cmd + ["--in-place"], work, env)
-        log(f"    {res['one_changed_in_place']['wall_s']} s wall")
-    if rebuilds:
-        log(f"  rebuild, nothing changed …")
-        res["nochange"] = run_measured(cmd, work, env)
-        log(f"    {res['nochange']['wall_s']} s wall")
-        changed = touch_one_report(corpus)
-        log(f"  rebuild after one report changed ({changed.name}) …")
-        res["one_changed"] = run_measured(cmd, work, env)
-        log(f"    {res['one_changed']['wall_s']} s wall (a new version: copies the database)")
-        changed = touch_one_report(corpus)
-        log(f"  the same change applied in place (--in-place, one WAL transaction) …")
-        res["one_changed_in_place"] = run_measured(cmd + ["--in-place"], work, env)
-        log(f"    {res['one_changed_in_place']['wall_s']} s wall (the whole command: walk + hash every input, "
-            f"parse one, one transaction, across tables, corpus package)")
+    for name, ph in phases.items():
+        log(f"    {name:22s} {ph['wall_s']:>9} s wall {ph['cpu_s']:>9} s CPU  (parsed {ph['parsed']}, cached "
+            f"{ph['cached']}) {' '.join(ph['log_tail'])}")
     db = work / "jixiao.db"
     wal = db.resolve().with_name(db.resolve().name + "-wal")
     res["db_mb"] = round((db.stat().st_size + (wal.stat().st_size if wal.exists() else 0)) / 2**20, 1)
