@@ -270,12 +270,11 @@ def write_table(conn: sqlite3.Connection, t: Table, out_dir: Path) -> tuple[dict
     return csv_resource(t, csv_path.name), parquet_resource(t, pq_path.stat().st_size, _sha256(pq_path))
 
 
-def _reports(conn: sqlite3.Connection) -> list[SimpleNamespace]:
-    conn.row_factory = sqlite3.Row
-    try:
-        return [SimpleNamespace(**dict(r)) for r in conn.execute("select * from reports order by report_id")]
-    finally:
-        conn.row_factory = None
+def _reports(conn: sqlite3.Connection, where: str = "", params=()) -> list[SimpleNamespace]:
+    """Rows of ``reports`` as objects with attributes (what the descriptors read)."""
+    cur = conn.execute(f"select * from reports {where} order by report_id", params)
+    names = [d[0] for d in cur.description]
+    return [SimpleNamespace(**dict(zip(names, r))) for r in cur]
 
 
 def _write_one(db_path: str, name: str, out_dir: str) -> tuple[dict, dict]:
@@ -350,14 +349,10 @@ def _zip_entry(name: str) -> zipfile.ZipInfo:
 
 def report_files(conn: sqlite3.Connection, report_id: str) -> dict[str, bytes] | None:
     """One report's package files (datapackage.json + one CSV per table, BOM first), or None."""
-    conn.row_factory = sqlite3.Row
-    try:
-        row = conn.execute("select * from reports where report_id = ?", [report_id]).fetchone()
-    finally:
-        conn.row_factory = None
-    if row is None:
+    found = _reports(conn, "where report_id = ?", [report_id])
+    if not found:
         return None
-    report = SimpleNamespace(**dict(row))
+    report = found[0]
     files = {"datapackage.json": dumps(report_descriptor(report)).encode()}
     for t in PER_REPORT:
         parts = [BOM, csv_header(t)]
@@ -381,9 +376,8 @@ def report_package(conn: sqlite3.Connection, report_id: str) -> bytes | None:
     files = report_files(conn, report_id)
     if files is None:
         return None
-    report = SimpleNamespace(report_id=report_id, source_sha256=json.loads(files["datapackage.json"])
-                             ["sources"][0]["sha256"])
-    return zip_bytes(files, folder_name(report))
+    sha = conn.execute("select source_sha256 from reports where report_id = ?", [report_id]).fetchone()[0]
+    return zip_bytes(files, folder_name(SimpleNamespace(report_id=report_id, source_sha256=sha)))
 
 
 def corpus_zip(folder: Path, target) -> None:
