@@ -1,6 +1,12 @@
 """Time jixiao.across.build (issue 17) on a built database, phase by phase; print the figures.
 
     python benchmarks/across.py /tmp/across/syn2000/jixiao.db
+    python benchmarks/across.py --texts build/bench/across-10000   # passages only, on the files
+
+``--texts``: the shared-passage search alone (the part that grows with the narratives) on a
+synthetic corpus folder (benchmarks/synth.py: its manifest.jsonl gives each file's report_id and
+unit), without building a database first; section headings are not known there, so every line
+is a candidate paragraph.
 
 Works on a copy of the tables it reads (the database is not changed; the copy's time is not counted).
 A database built before the across tables existed gets them (and reports.department_kind) first, so
@@ -47,10 +53,34 @@ def prepare(conn: sqlite3.Connection) -> None:
                               pk=t.primary_key[0] if len(t.primary_key) == 1 else t.primary_key)
 
 
+def texts_only(folder: Path) -> int:
+    import json
+
+    import datasketch  # noqa: F401 - imported once (scipy: ~1 s), not counted below
+
+    manifest = [json.loads(line) for line in (folder / "manifest.jsonl").read_text(encoding="utf-8").splitlines()]
+    docs = [passages.Doc(m["report_id"], m["unit_name"], (folder / m["file"]).read_text(encoding="utf-8"))
+            for m in manifest]
+    t0, c0 = time.perf_counter(), cpu()
+    found, pairs = passages.find(docs)
+    t1, c1 = time.perf_counter(), cpu()
+    paragraphs = sum(1 for d in docs for _ in passages.paragraphs(d))
+    distinct = len({passages.key(p) for d in docs for _, _, p in passages.paragraphs(d)})
+    print(f"reports {len(docs)}, candidate paragraphs {paragraphs}, distinct (figures masked) {distinct}")
+    print(f"passages: {t1 - t0:.1f} s wall, {c1 - c0:.1f} s CPU ({len(found)} passages, "
+          f"{sum(p.is_template for p in found)} template, {sum(len(p.place_list) for p in found)} places, "
+          f"{len(pairs)} pairs)")
+    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("db", type=Path)
+    ap.add_argument("db", type=Path, nargs="?")
+    ap.add_argument("--texts", type=Path, help="a synthetic corpus folder: time the passage search alone")
     args = ap.parse_args(argv)
+    if args.texts:
+        return texts_only(args.texts)
     with tempfile.TemporaryDirectory(prefix="across-bench-") as tmp:
         copy = Path(tmp) / "db.sqlite"
         conn = sqlite3.connect(copy, isolation_level=None)
