@@ -152,3 +152,34 @@ async def test_pages(across_db):
     assert r.status_code == 200 and "自评分分布与证据" in r.text
     r = await ds.client.get("/copied")
     assert r.status_code == 200 and "专项资金使用规范" in r.text
+
+
+def test_refresh_after_a_change_gives_what_a_build_gives(across_db, tmp_path):
+    import shutil
+    import sqlite3
+
+    from jixiao import across
+
+    copy = tmp_path / "copy.db"
+    shutil.copyfile(across_db, copy)
+    conn = sqlite3.connect(copy, isolation_level=None)
+    before = {t: conn.execute(f"select * from [{t}] order by 1, 2, 3").fetchall() for t in across.TABLE_NAMES}
+    assert across.refresh(conn, []) == {}  # nothing changed: nothing done
+    # the fixture report removed in place, as an incremental update would: its rows go everywhere
+    for t in ("year_changes", "peer_positions", "score_evidence", "shared_passages", "passage_places", "passages"):
+        conn.execute(f"delete from [{t}]")
+    for t in ("indicators", "evaluations", "funds", "expense_controls", "staffing", "findings", "sections",
+              "source_texts", "reports"):
+        conn.execute(f"delete from [{t}] where report_id = '2023-岳阳市司法局'")
+    counts = across.refresh(conn, ["2023-岳阳市司法局"])
+    assert counts["year_changes"] == 0 and counts["score_evidence"] == 5
+    assert not conn.execute("select count(*) from shared_passages where other_report_id = '2023-岳阳市司法局'"
+                            ).fetchone()[0]
+    # and adding it back gives the first build's rows again
+    conn.execute("attach ? as old", [str(across_db)])
+    for t in ("reports", "source_texts", "sections", "staffing", "findings", "expense_controls", "funds",
+              "evaluations", "indicators"):
+        conn.execute(f"insert into main.[{t}] select * from old.[{t}] where report_id = '2023-岳阳市司法局'")
+    across.refresh(conn, ["2023-岳阳市司法局"])
+    after = {t: conn.execute(f"select * from [{t}] order by 1, 2, 3").fetchall() for t in across.TABLE_NAMES}
+    assert after == before
