@@ -132,7 +132,7 @@ def test_two_units_execution_rates_side_by_side(page, site, built):
         built.db, "select unit_name from report_summary where execution_rate is not null "
                   "group by unit_name order by unit_name limit 2")]
     j = Journalist(page, site)
-    j.click(page.locator(".site-nav").get_by_role("link", name="比较"))
+    j.click(page.locator(".site-nav").get_by_role("link", name="比较", exact=True))
     j.choose(page.locator("select[name=unit]"), two)
     j.click(page.locator(".compare-form button[type=submit]"))
     want = {r["unit_name"]: r["execution_rate"] for r in latest_years(built.db) if r["unit_name"] in two}
