@@ -1,7 +1,7 @@
 // Draw every chart on the page: <div class="chart" id=X> + <script type="application/json" data-chart-for=X>.
 // The options are built on the server (jixiao/charts.py); ECharts 5.6.0 is vendored in static/vendor/.
 // JSON cannot hold functions, so the label formatters are added here:
-// - a bar's label shows nothing for an empty figure (null or 0);
+// - a bar's label shows nothing where there is no figure (null); a 0 beside its bar is shown;
 // - label.minShare: a bar's (or stacked segment's) label shows only when it is at least that share
 //   of the longest bar on its axis, so a figure never spills out of its own bar or segment.
 // Keys starting with "_" are hints for the page (e.g. _height) and are dropped.
@@ -44,8 +44,8 @@
       delete label.minShare;
       label.formatter = function (p) {
         var v = value(p);
-        if (v === null || v === 0) return "";
-        if (minShare && longest && Math.abs(v) < minShare * longest) return "";
+        if (v === null) return "";
+        if (minShare && (v === 0 || (longest && Math.abs(v) < minShare * longest))) return "";
         return fmt(v);
       };
     });
