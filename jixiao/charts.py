@@ -65,7 +65,10 @@ def horizontal_bars(categories, series, title, unit, stack=False, subtext="", la
 
     ``series``: (name, values) pairs, values aligned with ``categories`` (None: no figure).
     """
-    categories = list(categories)[:MAX_ROWS]
+    categories = list(categories)
+    if len(categories) > MAX_ROWS:  # say so: the table under the chart has every row
+        subtext = "；".join(x for x in (subtext, f"图中只画前 {MAX_ROWS} 行，共 {len(categories)} 行见下表") if x)
+    categories = categories[:MAX_ROWS]
     series = [(n, list(v)[:MAX_ROWS]) for n, v in series]
     per_category = (ROW + 6 if stack else ROW * len(series)) + GAP
     top = TOP + (16 if subtext else 0) + 22 * (legend_lines([n for n, _ in series]) - 1)

@@ -562,6 +562,8 @@ def test_chart_labels_stay_in_their_own_bars_and_axes_have_one_unit(db):
     assert all(s["label"]["minShare"] > 0 for s in stacked["series"])  # too short a segment: no figure
     assert stacked["yAxis"]["type"] == "category" and stacked["xAxis"]["name"] == "万元"
     assert stacked["_height"] > 60 * len(rows) // 2  # a row per unit, never squeezed
+    many = charts.horizontal_bars([str(i) for i in range(40)], [("x", list(range(40)))], "t", "%")
+    assert len(many["yAxis"]["data"]) == charts.MAX_ROWS and "共 40 行见下表" in many["title"]["subtext"]
     side = charts.horizontal_bars(["a"], [("x", [3])], "t", "%")
     assert side["series"][0]["label"]["position"] == "right" and side["grid"]["right"] >= 40
     # a unit's years: money, 三公 and rate/score apart; the rate and the score each on a named axis
