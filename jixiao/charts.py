@@ -50,6 +50,12 @@ def legend_lines(names, width=PHONE):
     return lines
 
 
+def label_lines(text, width):
+    """Lines an axis label wraps to in ``width`` px at 12 px a Chinese character (6 for ASCII)."""
+    px = sum(6 if ch.isascii() else 12 for ch in str(text))
+    return max(1, -(-px // width))
+
+
 def _legend(names, top=26):
     # A plain legend wraps onto more lines on a phone; the plot starts below its last line.
     return {"top": top, "data": list(names), "itemGap": 10, "textStyle": {"fontSize": 12}}
@@ -70,7 +76,9 @@ def horizontal_bars(categories, series, title, unit, stack=False, subtext="", la
         subtext = "；".join(x for x in (subtext, f"图中只画前 {MAX_ROWS} 行，共 {len(categories)} 行见下表") if x)
     categories = categories[:MAX_ROWS]
     series = [(n, list(v)[:MAX_ROWS]) for n, v in series]
-    per_category = (ROW + 6 if stack else ROW * len(series)) + GAP
+    # a row is as tall as its bars or its label, whichever is taller (a label wraps at label_width)
+    lines = max((label_lines(c, label_width) for c in categories), default=1)
+    per_category = max(ROW + 6 if stack else ROW * len(series), 14 * lines) + GAP
     top = TOP + (16 if subtext else 0) + 22 * (legend_lines([n for n, _ in series]) - 1)
     option = {
         "title": _title(title, subtext),

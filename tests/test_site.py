@@ -564,6 +564,10 @@ def test_chart_labels_stay_in_their_own_bars_and_axes_have_one_unit(db):
     assert stacked["_height"] > 60 * len(rows) // 2  # a row per unit, never squeezed
     many = charts.horizontal_bars([str(i) for i in range(40)], [("x", list(range(40)))], "t", "%")
     assert len(many["yAxis"]["data"]) == charts.MAX_ROWS and "共 40 行见下表" in many["title"]["subtext"]
+    # a long name wraps onto more lines: its row grows so labels never overlap
+    long_names = charts.horizontal_bars(["丽水市人力资源和社会保障局（合成副本35） 2015"] * 4, [("x", [1] * 4)], "t", "%")
+    short_names = charts.horizontal_bars(["甲"] * 4, [("x", [1] * 4)], "t", "%")
+    assert long_names["_height"] - short_names["_height"] >= 4 * 14
     side = charts.horizontal_bars(["a"], [("x", [3])], "t", "%")
     assert side["series"][0]["label"]["position"] == "right" and side["grid"]["right"] >= 40
     # a unit's years: money, 三公 and rate/score apart; the rate and the score each on a named axis
