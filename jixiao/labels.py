@@ -18,7 +18,10 @@ meanings or a column is labelled with another column's meaning.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from . import schema, views
 
@@ -51,6 +54,7 @@ class Labels:
             if isinstance(q, dict):
                 self.declared[name] = {"columns_from": q.get("columns_from") or [], "columns": q.get("columns") or {}}
         self._unqualified: dict[str, Meaning | None] | None = None
+        self._code_names: dict[tuple, dict[str, str] | None] = {}
 
     def resolve(self, ref: str) -> Meaning | None:
         """What a declaration names: a derived meaning, ``table.column`` or ``view.column``."""
@@ -103,3 +107,117 @@ class Labels:
     def table(self, name: str | None) -> str:
         t = schema.TABLE_BY_NAME.get(name or "")
         return t.zh if t else views.VIEW_TITLES.get(name, name)
+
+    # ---------------------------------------------------------------- codes stored in the data
+
+    def origin(self, source: str | None, column: str) -> str | None:
+        """Where a column of a table, view or stored query comes from: the concrete ``table.column``
+        (following ``same_as``) or ``derived:<key>``; None when unknown.
+
+        Unlike :meth:`meaning`, fields of several tables with one label stay apart here:
+        ``funds.key`` and ``by_nature.key`` are both 项目代码 but hold different codes."""
+        t = schema.TABLE_BY_NAME.get(source or "")
+        if t is not None:
+            if column not in t.field_names:
+                return None
+            f = t.field(column)
+            return self.origin(*f.same_as.split(".", 1)) if f.same_as else f"{t.name}.{column}"
+        declared = self.declared.get(source or "")
+        if declared is None:
+            return None
+        if column in declared.get("columns", {}):
+            ref = declared["columns"][column]
+            if ref in views.DERIVED:
+                return f"derived:{ref}"
+            other, _, other_column = ref.partition(".")
+            return self.origin(other, other_column) if other_column else None
+        for other in declared.get("columns_from", ()):
+            if other != source and (o := self.origin(other, column)) is not None:
+                return o
+        return None
+
+    def code_names(self, source: str | None, column: str) -> dict[str, str] | None:
+        """Chinese names of the codes a column holds (code → name), None when it holds no codes.
+
+        ``source`` None (free SQL): only a column name that holds codes in one place only."""
+        key = (source, column)
+        if key not in self._code_names:
+            if source is None:
+                found = {o for t in schema.TABLES if column in t.field_names
+                         if (o := self.origin(t.name, column)) in CODES.columns}
+                names = CODES.columns[found.pop()] if len(found) == 1 else None
+            else:
+                names = CODES.columns.get(self.origin(source, column) or "")
+            self._code_names[key] = names
+        return self._code_names[key]
+
+    def code(self, value: Any, source: str | None, column: str) -> str:
+        """The Chinese name of a code in a column (the value itself when it has none)."""
+        if value is None or value == "":
+            return "" if value is None else value
+        names = self.code_names(source, column)
+        return names.get(str(value), str(value)) if names else str(value)
+
+
+VOCAB = Path(__file__).resolve().parent / "vocab"
+
+
+class Codes:
+    """Chinese names of the codes stored in the data (rule codes, item keys, table kinds …), per
+    column (``table.column`` or ``derived:<key>``, see :meth:`Labels.origin`).
+
+    Each name is read from where it is declared (jixiao/vocab/headers.yml, jixiao/views.py
+    ``SOURCE_TABLE_NAMES``, boolean fields of jixiao/schema.py); jixiao/vocab/codes.yml holds the
+    names declared nowhere else. The data and the JSON/CSV API keep the codes; HTML pages show names.
+    """
+
+    def __init__(self):
+        codes = yaml.safe_load((VOCAB / "codes.yml").read_text(encoding="utf-8"))
+        headers = yaml.safe_load((VOCAB / "headers.yml").read_text(encoding="utf-8"))
+
+        def first_wording(block):
+            return {k: v[0] for k, v in (block or {}).items()
+                    if v and isinstance(v[0], str) and not v[0].startswith("/")}
+
+        items = first_wording(headers.get("expense_items"))
+        openers: dict[str, list[str]] = {}
+        for key, group in (headers.get("expense_groups") or {}).items():
+            openers.setdefault(group, []).append(key)
+        groups = {g: items[keys[0]] for g, keys in openers.items() if len(keys) == 1 and keys[0] in items}
+        groups.update({g: items[g] for g in items if g not in groups})  # a group named after its one row
+        groups.update(codes.get("item_groups") or {})
+        tables = dict(codes.get("table_kinds") or {})
+        tables.setdefault("basic_data", views.SOURCE_TABLE_NAMES["basic_data"])
+        formats = codes.get("source_formats") or {}
+        self.columns: dict[str, dict[str, str]] = {
+            "findings.rule": codes.get("rules") or {},
+            "warnings.code": codes.get("warnings") or {},
+            "expense_controls.key": items,
+            "expense_controls.item_group": groups,
+            "expense_controls.source": dict(views.SOURCE_TABLE_NAMES),
+            "derived:three_public_source": dict(views.SOURCE_TABLE_NAMES),
+            "funds.key": first_wording(headers.get("funds_rows")),
+            "by_nature.key": first_wording(headers.get("by_nature")),
+            "evaluations.kind": codes.get("evaluation_kinds") or {},
+            "source_tables.kind": tables,
+            "unparsed.reason": codes.get("unparsed_reasons") or {},
+            "reports.source_format": formats,
+            "source_parts.source_format": formats,
+        }
+        for t in schema.TABLES:
+            for f in t.fields:
+                if f.type == "boolean" and not f.same_as:
+                    self.columns[f"{t.name}.{f.name}"] = {"1": "是", "0": "否"}
+        # Columns holding a JSON object whose keys are codes (how many of each).
+        self.keys: dict[str, dict[str, str]] = {
+            "reports.line_counts": codes.get("line_kinds") or {},
+            "reports.artefacts": codes.get("artefact_kinds") or {},
+        }
+        self.parameters: dict[str, str] = codes.get("parameters") or {}
+
+    def name(self, column: str, code: Any) -> str | None:
+        """The name of ``code`` in a column (``table.column``), None when it has none."""
+        return (self.columns.get(column) or {}).get(str(code))
+
+
+CODES = Codes()

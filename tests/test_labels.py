@@ -218,8 +218,9 @@ def test_search_relevance_is_labelled_as_relevance_and_is_not_negative(built, zh
 
 
 def header_labels(page: str) -> dict[str, str]:
-    """column name (the th's title) → label shown, for every header cell of a page (fragment)."""
-    cells = re.findall(r'<th[^>]*\btitle="([^"]*)"[^>]*>(.*?)</th>', page, re.S)
+    """column name (the th's data-column, or its title) → label shown, for every header cell of a
+    page (fragment). Query pages carry the name in data-column (no English tooltip, issue 14)."""
+    cells = re.findall(r'<th[^>]*\b(?:data-column|title)="([^"]*)"[^>]*>(.*?)</th>', page, re.S)
     return {html.unescape(c): re.sub(r"<[^>]+>", "", html.unescape(text)).strip() for c, text in cells}
 
 
