@@ -299,8 +299,12 @@ def create_index(conn) -> None:
     """Create and fill the search index in one pass over the published tables (a full build)."""
     conn.execute(f"create virtual table {FTS_TABLE} using fts5({', '.join(FTS_COLUMNS)}, content='', "
                  "tokenize='unicode61')")
+    # No incremental merging during the load (~20 % of the insert time): one 'optimize' at the
+    # end merges everything; then the default again, for the incremental updates that follow.
+    conn.execute(f"insert into {FTS_TABLE}({FTS_TABLE}, rank) values ('automerge', 0)")
     conn.executemany(_INSERT, documents(conn))
     conn.execute(f"insert into {FTS_TABLE}({FTS_TABLE}) values ('optimize')")
+    conn.execute(f"insert into {FTS_TABLE}({FTS_TABLE}, rank) values ('automerge', 4)")
 
 
 def drop_reports(conn, report_ids) -> None:
