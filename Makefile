@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install build serve test bench browser office clean
+.PHONY: install build serve test bench bench-scale browser office clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,13 @@ test: install browser office
 
 bench: install
 	$(BIN)/python benchmarks/run.py
+
+# Issue 16 (scale): 2,000 and 10,000 synthetic reports, each page against stock Datasette in the
+# same run, the build against its floor; then the BENCHMARKS.md tables. Takes an hour on 2 cores.
+bench-scale: install
+	$(BIN)/python benchmarks/run.py --sizes 2000 --requests 60 --skip-parse
+	$(BIN)/python benchmarks/run.py --sizes 10000 --requests 60 --skip-parse --max-rebuild 2000
+	$(BIN)/python benchmarks/report.py build/bench/results-2000.json build/bench/results-10000.json
 
 clean:
 	rm -rf build $(VENV)
