@@ -202,6 +202,7 @@ def bench_build(corpus: Path, work: Path, workers: int, n: int, rebuilds: bool =
     for name, ph in phases.items():
         log(f"    {name:22s} {ph['wall_s']:>9} s wall {ph['cpu_s']:>9} s CPU  (parsed {ph['parsed']}, cached "
             f"{ph['cached']}) {' '.join(ph['log_tail'])}")
+    log(f"    cold build: {res['cold']['reports_per_s']} reports/s, peak RSS {whole['peak_rss_tree_mb']} MB (tree)")
     db = work / "jixiao.db"
     wal = db.resolve().with_name(db.resolve().name + "-wal")
     res["db_mb"] = round((db.stat().st_size + (wal.stat().st_size if wal.exists() else 0)) / 2**20, 1)

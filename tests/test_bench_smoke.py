@@ -50,7 +50,7 @@ def test_harness_runs_and_prints_its_figures():
     )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
-    for needle in ("machine: cores", "mismatches 0", "build (cold)", "reports/s", "peak RSS",
-                   "rebuild after one report changed", "floor", "p95", "req/s", "stock datasette",
-                   "our throughput / stock", "recall"):
+    for needle in ("machine: cores", "mismatches 0", "build: cold", "cold build:", "reports/s", "peak RSS",
+                   "one_changed_in_place", "nochange", "floor", "× the input", "p95", "req/s", "stock datasette",
+                   "×stock", "our throughput / stock", "--live", "--workers 2", "search_rare", "recall"):
         assert needle in out, f"{needle!r} not in the harness output:\n{out[-3000:]}"
