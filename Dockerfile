@@ -43,10 +43,11 @@ COPY static/ static/
 COPY reports/ reports/
 
 # Build the database and the data packages, then the inspect file (row counts, hash) that lets
-# Datasette serve the immutable file without counting rows at start-up. Outputs are root-owned
-# and read-only for the server user.
+# Datasette serve the immutable file without counting rows at start-up; written where `jixiao
+# serve` looks for it (beside the database version build/jixiao.db points to), since the root file
+# system is read-only at run time. Outputs are root-owned and read-only for the server user.
 RUN "$VIRTUAL_ENV/bin/jixiao" build reports --out build/jixiao.db --packages datapackages --no-cache --workers 2 \
- && "$VIRTUAL_ENV/bin/python" -c "from pathlib import Path; from jixiao.serve import ensure_inspect; ensure_inspect(Path('build/jixiao.db'), Path('build/inspect-data.json'))" \
+ && "$VIRTUAL_ENV/bin/python" -c "from jixiao.serve import Site, ensure_inspect; s = Site(); ensure_inspect(s.db, s.inspect_file)" \
  && rm -rf build/cache \
  && chmod -R a+rX,go-w .
 
