@@ -47,7 +47,7 @@ COPY reports/ reports/
 # serve` looks for it (beside the database version build/jixiao.db points to), since the root file
 # system is read-only at run time. Outputs are root-owned and read-only for the server user.
 RUN "$VIRTUAL_ENV/bin/jixiao" build reports --out build/jixiao.db --packages datapackages --no-cache --workers 2 \
- && "$VIRTUAL_ENV/bin/python" -c "from jixiao.serve import Site, ensure_inspect; s = Site(); ensure_inspect(s.db, s.inspect_file)" \
+ && "$VIRTUAL_ENV/bin/python" -c "from jixiao.serve import Site, ensure_inspect; s = Site(); ensure_inspect(s.db, s.db.parent / 'inspect-data.json')" \
  && rm -rf build/cache \
  && chmod -R a+rX,go-w .
 
