@@ -22,7 +22,6 @@ import asyncio
 import os
 import shutil
 import sqlite3
-import statistics
 import sys
 import time
 from pathlib import Path

@@ -81,7 +81,8 @@ async def search_page(datasette, request, params):
             # The SEARCH_FACET_SIZE most frequent values, and the selected one wherever it ranks.
             shown = [kv for i, kv in enumerate(ranked) if i < SEARCH_FACET_SIZE or kv[0] == params[key]]
             values = [{"value": v, "label": idx.KIND_LABELS.get(v, v) if key == "kind" else v, "count": n,
-                       "selected": v == params[key], "url": _url(params, page="", **{key: "" if v == params[key] else v})}
+                       "selected": v == params[key],
+                       "url": _url(params, page="", **{key: "" if v == params[key] else v})}
                       for v, n in shown]
             if params[key] and not any(v["selected"] for v in values):  # selected, but no hit has it
                 values.append({"value": params[key], "label": idx.KIND_LABELS.get(params[key], params[key]),
