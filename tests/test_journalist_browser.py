@@ -222,6 +222,7 @@ def test_browse_pages_do_not_scroll_sideways(page, site, path):
     drawn(page)
     doc, window, culprits = overflow(page)
     assert doc <= window, (path, doc, culprits)
+    save_screenshot(page, path.strip("/"))
 
 
 @pytest.fixture
