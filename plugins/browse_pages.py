@@ -376,7 +376,6 @@ async def reports_page(datasette, request):
         "too_deep": too_deep or (more and offset + PAGE_SIZE > MAX_OFFSET), "page_size": PAGE_SIZE,
         "prev_url": with_args(request, page=page - 1 if page > 2 else None) if page > 1 else None,
         "next_url": with_args(request, page=page + 1) if more and offset + PAGE_SIZE <= MAX_OFFSET else None,
-        "page_url": lambda p: with_args(request, page=p if p > 1 else None),
         "sort": sort, "order": order, "headers": {h["key"]: h for h in headers},
         "departments_on": departments_on, "choices": {**ch, "provinces": sorted(provinces.items(),
                                                                                 key=lambda x: (x[0] == UNKNOWN, x[0])),
@@ -645,10 +644,15 @@ def zh_error(error, status=None, title=None):
     stays in the JSON of the same URL: ``.json`` answers keep Datasette's messages); ``timeout``:
     the query ran out of time. A 5xx never shows its message (an internal error's text says nothing
     to a visitor and may say too much; Datasette logs it)."""
+    from jinja2 import Undefined
+
+    error, status, title = (None if isinstance(x, Undefined) else x for x in (error, status, title))
     try:
         status = int(status) if status is not None else None
     except (TypeError, ValueError):
         status = None
+    if status is None and title == "Forbidden":  # Datasette's forbidden() renders error.html without a status
+        status = 403
     heading = HEADINGS.get(title or "") or TITLES.get(status or 0) or (f"错误 {status}" if status else "出错了")
     if title and re.search(r"[\u4e00-\u9fff]", str(title)):
         heading = title

@@ -458,3 +458,26 @@ async def test_row_page_shows_fields_with_chinese_labels_and_referencing_rows(ds
     n = db.execute("select count(*) from findings where report_id = ?", [rid]).fetchone()[0]
     assert f"发现问题：{n} 行" in page
     assert "本行数据的其他格式" in page and ".json" in page
+
+
+# ---------------------------------------------------------------- on a phone (a real browser; last in
+# the module: Playwright's sync API holds an event loop while its browser is open)
+
+
+def test_browse_pages_fit_a_phone(site_url, chromium_browser, built):
+    """No browsing page is wider than a 390 px screen: tables scroll inside their wrapper, the list
+    of reports becomes cards."""
+    con = sqlite3.connect(built.db)
+    rid, province, city = con.execute("select report_id, province, city from reports limit 1").fetchone()
+    con.close()
+    paths = ["/reports", "/reports?sort=score", "/units", f"/region/{q(province)}", f"/region/{q(province)}/{q(city)}",
+             row_url("reports", rid), "/jixiao/reports", "/jixiao/findings", "/jixiao/latest_reports",
+             "/jixiao/-/query?sql=select+*+from+reports", "/jixiao/no_such_table", "/jixiao", "/api"]
+    for width in (390, 1280):
+        page = chromium_browser.new_page(viewport={"width": width, "height": 800})
+        try:
+            for path in paths:
+                page.goto(site_url + path)
+                assert page.evaluate("document.documentElement.scrollWidth") <= width, (width, path)
+        finally:
+            page.close()

@@ -247,6 +247,15 @@ async def test_missing_table_row_database_and_pages_are_404_in_chinese(ds):
     assert "没有这一行数据" in (await ds.client.get("/jixiao/reports/no-such-report")).text
 
 
+async def test_forbidden_pages_in_chinese(ds):
+    """Datasette's forbidden() renders error.html with a title and no status."""
+    for path in ("/-/permissions", "/-/rules", "/jixiao/latest_reports/-/edit"):
+        r = await ds.client.get(path)
+        assert r.status_code == 403, path
+        assert_chinese(path, r)
+        assert "无权访问" in r.text
+
+
 async def test_bad_request_in_chinese(ds):
     r = await ds.client.get("/jixiao/reports?_sort=no_such_column")
     assert r.status_code == 400
@@ -344,3 +353,37 @@ def test_zh_code_filter_for_templates():
     t = env.from_string('{{ r|zh_code("findings", "rule") }}|{{ k|zh_code("source_tables", "kind") }}|{{ x|zh_code }}')
     assert t.render(r="subtotal_blank", k="basic_data", x="as is") == (
         f'{CODES.columns["findings.rule"]["subtotal_blank"]}|基础数据表|as is')
+
+
+# ---------------------------------------------------------------- in a real browser (last: Playwright's
+# sync API holds an event loop while its module-scoped browser is open)
+
+
+def inner_text_chrome(text: str) -> list[str]:
+    found = [p for p in PHRASES if p in text]
+    return found + sorted({m.group(0) for m in WORDS.finditer(text)})
+
+
+def test_in_a_browser_the_words_scripts_write_are_chinese(site_url, chromium_browser, built):
+    """What Datasette's scripts add (column menus, filter-row buttons) is translated by
+    static/zh-chrome.js; row and error pages read in Chinese as rendered."""
+    con = sqlite3.connect(built.db)
+    con.row_factory = sqlite3.Row
+    rows = row_paths(con)
+    con.close()
+    page = chromium_browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        page.goto(site_url + "/jixiao/reports?fiscal_year__gte=2023")
+        page.wait_for_selector("th[data-column='unit_name'] .dropdown-menu-icon")
+        titles = page.evaluate("Array.from(document.querySelectorAll('.filter-row-icon')).map(e => e.title)")
+        assert titles and all(re.search(r"[\u4e00-\u9fff]", t) for t in titles), titles
+        page.click("th[data-column='unit_name'] .dropdown-menu-icon")
+        menu = page.inner_text(".dropdown-menu")
+        assert "升序排列" in menu and not inner_text_chrome(menu) and "Sort" not in menu, menu
+        for path in (rows["reports"], rows["findings"], rows["indicators"], "/jixiao/no_such_table",
+                     "/jixiao/reports/no-such-report"):
+            page.goto(site_url + path)
+            text = page.inner_text("body")
+            assert not inner_text_chrome(text), (path, inner_text_chrome(text))
+    finally:
+        page.close()
