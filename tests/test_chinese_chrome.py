@@ -280,6 +280,12 @@ async def test_a_500_from_a_broken_query_is_in_chinese_and_shows_no_internals(ds
     assert r.status_code == 500
     assert_chinese("500", r)
     assert "服务器出错" in r.text and "secret path" not in r.text and "RuntimeError" not in r.text
+    # Datasette 1.0a41's own 500s: a facet on a missing column (its SQL fails), a bad ?_through=
+    for path in ("/jixiao/reports?_facet=no_such_column", "/jixiao/reports?_through=x"):
+        r = await ds.client.get(path)
+        assert r.status_code == 500, path
+        assert_chinese(path, r)
+        assert "服务器出错" in r.text and "no such column" not in r.text
 
 
 # ---------------------------------------------------------------- codes by their names
