@@ -153,20 +153,27 @@ class _Union:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def trigram_hashes(k: str):
-    """The distinct character trigrams of a text as 32-bit hashes, computed in numpy (hashing each
-    trigram in Python was most of the time). Deterministic: the same text gives the same values
-    in every process (Python's own hash() is salted)."""
+def _mix(c):
+    """32-bit hashes of the trigrams starting at each position of a uint64 array of code points."""
     import numpy as np
 
-    c = np.frombuffer(k.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    if len(c) < SHINGLE:
-        c = np.concatenate([c, np.zeros(SHINGLE - len(c), dtype=np.uint64)])
     h = (c[:-2] * np.uint64(0x9E3779B1) + c[1:-1]) * np.uint64(0x85EBCA77) + c[2:]
     h ^= h >> np.uint64(31)  # a MurmurHash3-style finaliser: neighbouring trigrams far apart
     h *= np.uint64(0xC2B2AE3D27D4EB4F)
     h ^= h >> np.uint64(29)
-    return np.unique((h & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+    return h & np.uint64(0xFFFFFFFF)
+
+
+def trigram_hashes(k: str):
+    """The distinct character trigrams of a text as sorted 32-bit hashes, computed in numpy (hashing
+    each trigram in Python was most of the time; one numpy pass over a chunk of texts was slower
+    still, its sort being larger). Deterministic: the same text gives the same values in every
+    process (Python's own hash() is salted)."""
+    import numpy as np
+
+    k = k.ljust(SHINGLE, "\0")
+    c = np.frombuffer(k.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    return np.unique(_mix(c).astype(np.uint32))
 
 
 def hashed_jaccard(a, b) -> float:
