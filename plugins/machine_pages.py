@@ -29,7 +29,7 @@ from jixiao import package, schema
 
 DB = schema.DATABASE
 CORPUS = "jixiao"
-STATIC_PAGES = ("/", "/search", "/compare", "/downloads", "/dictionary", "/api")
+STATIC_PAGES = ("/", "/reports", "/units", "/search", "/compare", "/downloads", "/dictionary", "/api")
 
 
 DEFAULT_SITE_URL = "http://127.0.0.1:8001"

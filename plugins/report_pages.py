@@ -360,7 +360,7 @@ async def unit_page(datasette, request):
     q = urllib.parse.urlencode({"unit": unit})
     context = {
         "unit": unit, "years": years, "charts": charts.unit_year_charts(years),
-        "twin_json": datasette.urls.path(f"/{DB}/unit_over_years.json?{q}&_shape=array"),
+        "twin_json": datasette.urls.path(f"/{DB}/unit_over_years.json?{q}&_shape=array&_stream=1"),
         "twin_csv": datasette.urls.path(f"/{DB}/unit_over_years.csv?{q}&_dl=1&_bom=1"),
         "compare_url": datasette.urls.path("/compare?" + urllib.parse.urlencode({"one_unit": unit, "unit": unit})),
     }
