@@ -143,6 +143,11 @@ DERIVED = {
     "file_size": Derived("文件大小（字节）", "Size of the file in bytes."),
     "media_type": Derived("文件类型", "Media (MIME) type of the file."),
     "file_content": Derived("文件内容", "The file's bytes."),
+    # report_builds (jixiao/package.py: record_build_dates)
+    "first_built": Derived("首次构建时间", "When this report's content (its source sha256) was first built (UTC)."),
+    # search and search_hits (jixiao/search.py)
+    "hit_kind": Derived("命中类型", "Kind of hit: section (正文), table row (表格), indicator (指标) or finding (发现)."),
+    "hit_place": Derived("命中位置", "Where the hit is: the section heading, the table and row, the indicator or the rule."),
 }
 
 # The columns of the views (and other tables outside jixiao/schema.py): a plain column is the field
@@ -166,8 +171,9 @@ VIEW_COLUMNS = {
         "columns": {"file_name": "source_parts.source_file", "sha256": "source_parts.source_sha256",
                     "size": "file_size", "media_type": "media_type", "content": "file_content"},
     },
+    "report_builds": {"columns_from": ["reports"], "columns": {"first_built": "first_built"}},
 }
-VIEW_TITLES = {SUMMARY: "报告要点", TOPICS: "指标主题", "source_files": "原始文件"}
+VIEW_TITLES = {SUMMARY: "报告要点", TOPICS: "指标主题", "source_files": "原始文件", "report_builds": "报告构建日期"}
 
 # Types of the summary's computed columns (the others take the type of the column they copy).
 _COMPUTED_TYPES = {

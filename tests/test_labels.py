@@ -25,7 +25,7 @@ import yaml
 from datasette.utils import named_parameters
 
 from jixiao import schema, views
-from jixiao.database import escape_fts_cjk
+from jixiao.search import register_functions
 
 from .conftest import ROOT
 
@@ -86,7 +86,7 @@ def resolve(ref: str, known: dict) -> tuple[str, str]:
 def catalogue(built):
     """Every (kind, source, column) with its meaning (key, label) and the problems found on the way."""
     conn = sqlite3.connect(built.db)
-    conn.create_function("escape_fts", 1, escape_fts_cjk, deterministic=True)
+    register_functions(conn)  # escape_fts and search_snippet, as the site registers them
     known: dict[tuple[str, str], tuple[str, str]] = {}
     entries, problems = [], []
     for t in schema.TABLES:
@@ -197,7 +197,7 @@ def test_a_label_without_its_source_is_given_only_to_an_unambiguous_name(catalog
 
 def test_search_relevance_is_labelled_as_relevance_and_is_not_negative(built, zh_column):
     conn = sqlite3.connect(built.db)
-    conn.create_function("escape_fts", 1, escape_fts_cjk, deterministic=True)
+    register_functions(conn)  # escape_fts and search_snippet, as the site registers them
     for name in ("search", "search_hits"):
         sql = QUERIES[name]["sql"]
         cur = conn.execute(sql, {p: SAMPLE_PARAMS.get(p, "") for p in named_parameters(sql)})
@@ -219,8 +219,9 @@ def test_search_relevance_is_labelled_as_relevance_and_is_not_negative(built, zh
 
 def header_labels(page: str) -> dict[str, str]:
     """column name (the th's data-column, or its title) → label shown, for every header cell of a
-    page (fragment). Query pages carry the name in data-column (no English tooltip, issue 14)."""
-    cells = re.findall(r'<th[^>]*\b(?:data-column|title)="([^"]*)"[^>]*>(.*?)</th>', page, re.S)
+    page (fragment). Query pages carry the name in data-column, /compare in data-col (no English
+    tooltip, issue 14)."""
+    cells = re.findall(r'<th[^>]*\b(?:data-column|data-col|title)="([^"]*)"[^>]*>(.*?)</th>', page, re.S)
     return {html.unescape(c): re.sub(r"<[^>]+>", "", html.unescape(text)).strip() for c, text in cells}
 
 
