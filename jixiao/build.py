@@ -268,6 +268,56 @@ def discover(paths: Iterable[str | Path], errors: list[BuildError] | None = None
     return sorted(found.values(), key=lambda q: str(q))
 
 
+_RACY_NS = 2_000_000_000  # a file changed this recently may change again within its timestamp: hash it
+
+
+def _hashes_file(cache_dir) -> Path | None:
+    return Path(cache_dir) / "hashes.json" if cache_dir else None
+
+
+def _load_hashes(cache_dir) -> dict[str, list]:
+    """What the previous build hashed: absolute path → [size, mtime_ns, ctime_ns, inode, sha256]."""
+    hf = _hashes_file(cache_dir)
+    try:
+        return json.loads(hf.read_text(encoding="utf-8")) if hf and hf.exists() else {}
+    except (ValueError, OSError):
+        return {}
+
+
+def _save_hashes(cache_dir, hashed: dict[str, list]) -> None:
+    hf = _hashes_file(cache_dir)
+    if not hf:
+        return
+    try:
+        hf.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=hf.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(hashed, fh, ensure_ascii=False)
+        os.replace(tmp, hf)
+    except OSError:  # an optimisation: the next build hashes again
+        pass
+
+
+def _sha256_known(path: Path, known: dict[str, list], hashed: dict[str, list]) -> str:
+    """``sha256_entry(path)``, without reading a regular file whose size, times and inode are the
+    ones it had when the previous build hashed it (a no-change rebuild of 10,000 files then
+    stats them instead of reading 500 MB). ctime cannot be set back by a user; a file changed
+    in the last two seconds is always read."""
+    if path.is_dir():
+        return sha256_entry(path)
+    st = os.stat(path)
+    key = os.path.abspath(path)
+    sig = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+    old = known.get(key)
+    if old and old[:4] == sig:
+        sha = old[4]
+    else:
+        sha = sha256_entry(path)
+    if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > _RACY_NS:
+        hashed[key] = sig + [sha]
+    return sha
+
+
 def sha256_entry(path: Path) -> str:
     """A file's sha256; for a bundle folder, the hash of its files' names and hashes."""
     if not path.is_dir():
@@ -868,9 +918,10 @@ def _build_locked(
     todo: list[tuple[Path, str, str]] = []  # file, sha256, cache key
     first_by_sha: dict[str, str] = {}
     duplicates = 0
+    known, hashed = _load_hashes(cache_dir), {}
     for f in files:
         try:
-            sha = sha256_entry(f)
+            sha = _sha256_known(f, known, hashed)
         except OSError as exc:
             errors.append(BuildError(str(f), f"cannot read the file: {exc.strerror or exc}"))
             continue
@@ -883,6 +934,7 @@ def _build_locked(
         if meta:
             metas[str(f)] = meta
         todo.append((f, sha, cache_key(str(f), sha, meta)))
+    _save_hashes(cache_dir, hashed)
 
     state = _load_state(cache_dir, out, packages)
     fingerprint = _fingerprint(todo, errors, packages, out)
