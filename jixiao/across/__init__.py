@@ -18,14 +18,23 @@ from typing import Iterable
 
 TABLE_NAMES = ("passages", "passage_places", "shared_passages", "peer_positions", "score_evidence", "year_changes")
 
-# The lookups of views.REPORT_SUMMARY_SELECT (one index seek per report instead of a scan).
+# The lookups of views.REPORT_SUMMARY_SELECT (one index seek per report instead of a scan), made
+# for the call when the database has no index leading with those columns yet (a full build).
 _TEMP_INDEXES = {
-    "across_tmp_evaluations": "evaluations(report_id, kind, seq)",
-    "across_tmp_funds": "funds(evaluation_id, key, seq)",
-    "across_tmp_expense_controls": "expense_controls(report_id, key, seq)",
-    "across_tmp_staffing": "staffing(report_id)",
-    "across_tmp_findings": "findings(report_id, severity)",
+    "across_tmp_evaluations": ("evaluations", ("report_id", "kind", "seq")),
+    "across_tmp_funds": ("funds", ("evaluation_id", "key", "seq")),
+    "across_tmp_expense_controls": ("expense_controls", ("report_id", "key", "seq")),
+    "across_tmp_staffing": ("staffing", ("report_id",)),
+    "across_tmp_findings": ("findings", ("report_id", "severity")),
 }
+
+
+def _has_index(conn, table: str, columns: tuple[str, ...]) -> bool:
+    for _, name, *_ in conn.execute(f"pragma index_list([{table}])"):
+        cols = tuple(r[2] for r in conn.execute(f"pragma index_info([{name}])"))
+        if cols[:len(columns)] == columns:
+            return True
+    return False
 
 
 def _rows(conn, sql: str, params=()) -> list[dict]:
@@ -38,14 +47,17 @@ def summaries(conn) -> list[dict]:
     """report_summary rows (views.REPORT_SUMMARY_SELECT) with department_kind, province."""
     from ..views import REPORT_SUMMARY_SELECT
 
-    for name, on in _TEMP_INDEXES.items():
-        conn.execute(f"create index if not exists [{name}] on {on}")
+    made = []
+    for name, (table, cols) in _TEMP_INDEXES.items():
+        if not _has_index(conn, table, cols):
+            conn.execute(f"create index [{name}] on [{table}] ({', '.join(cols)})")
+            made.append(name)
     try:
         rows = _rows(conn, f"select s.*, r.department_kind, r.province from ({REPORT_SUMMARY_SELECT}) s "
                            "join reports r on r.report_id = s.report_id order by s.report_id")
     finally:
-        for name in _TEMP_INDEXES:
-            conn.execute(f"drop index if exists [{name}]")
+        for name in made:
+            conn.execute(f"drop index [{name}]")
     return rows
 
 
