@@ -183,3 +183,42 @@ def test_refresh_after_a_change_gives_what_a_build_gives(across_db, tmp_path):
     across.refresh(conn, ["2023-岳阳市司法局"])
     after = {t: conn.execute(f"select * from [{t}] order by 1, 2, 3").fetchall() for t in across.TABLE_NAMES}
     assert after == before
+
+
+def test_refresh_of_the_figures_only_touches_what_changed(across_db, tmp_path):
+    import shutil
+    import sqlite3
+
+    from jixiao import across
+
+    copy = tmp_path / "copy.db"
+    shutil.copyfile(across_db, copy)
+    conn = sqlite3.connect(copy, isolation_level=None)
+    figures = ("peer_positions", "score_evidence", "year_changes")
+
+    def rows():
+        return {t: conn.execute(f"select * from [{t}] order by 1, 2, 3").fetchall() for t in figures}
+
+    before = rows()
+    gone = "2024-怀化市司法局"  # a peer of 岳阳市司法局 2024: the group shrinks to one
+    kept = {t: [r[0] for r in conn.execute(f"select report_id from [{t}] where report_id = ?", [gone])] for t in figures}
+    saved = {t: conn.execute(f"select * from [{t}] where report_id = ?", [gone]).fetchall()
+             for t in ("indicators", "evaluations", "funds", "expense_controls", "staffing", "findings", "reports")}
+    for t in saved:
+        conn.execute(f"delete from [{t}] where report_id = ?", [gone])
+    counts = across.refresh(conn, [gone], passages=False)
+    assert counts == {"peer_positions": 5, "score_evidence": 0, "year_changes": 0}  # 岳阳市司法局 2024 alone now
+    yy = conn.execute("select peers, rank from peer_positions where report_id = '2024-岳阳市司法局' "
+                      "and measure = 'execution_rate'").fetchone()
+    assert yy == (1, 1) and kept["peer_positions"]
+    # back in place: the first build's rows again
+    for t in reversed(list(saved)):
+        for r in saved[t]:
+            conn.execute(f"insert into [{t}] values ({', '.join('?' * len(r))})", r)
+    across.refresh(conn, [gone], passages=False)
+    assert rows() == before
+    # the unit's earlier year removed: the later year has nothing to be compared with
+    for t in ("indicators", "evaluations", "funds", "expense_controls", "staffing", "findings", "reports"):
+        conn.execute(f"delete from [{t}] where report_id = '2023-岳阳市司法局'")
+    assert across.refresh(conn, ["2023-岳阳市司法局"], passages=False)["year_changes"] == 0
+    assert not conn.execute("select count(*) from year_changes").fetchone()[0]

@@ -13,6 +13,7 @@ each table once in full and creates, for the duration of the call, the few index
 """
 from __future__ import annotations
 
+import json
 import time
 from typing import Iterable
 
@@ -43,8 +44,13 @@ def _rows(conn, sql: str, params=()) -> list[dict]:
     return [dict(zip(names, r)) for r in cur]
 
 
-def summaries(conn) -> list[dict]:
-    """report_summary rows (views.REPORT_SUMMARY_SELECT) with department_kind, province."""
+def _json(ids) -> str:
+    return json.dumps(sorted(ids), ensure_ascii=False)
+
+
+def summaries(conn, ids: Iterable[str] | None = None) -> list[dict]:
+    """report_summary rows (views.REPORT_SUMMARY_SELECT) with department_kind, province; of the
+    reports ``ids`` only, when given."""
     from ..views import REPORT_SUMMARY_SELECT
 
     made = []
@@ -53,19 +59,22 @@ def summaries(conn) -> list[dict]:
             conn.execute(f"create index [{name}] on [{table}] ({', '.join(cols)})")
             made.append(name)
     try:
+        where = "" if ids is None else "where s.report_id in (select value from json_each(?)) "
         rows = _rows(conn, f"select s.*, r.department_kind, r.province from ({REPORT_SUMMARY_SELECT}) s "
-                           "join reports r on r.report_id = s.report_id order by s.report_id")
+                           f"join reports r on r.report_id = s.report_id {where}order by s.report_id",
+                     () if ids is None else (_json(ids),))
     finally:
         for name in made:
             conn.execute(f"drop index [{name}]")
     return rows
 
 
-def indicator_rows(conn) -> dict[str, list[dict]]:
+def indicator_rows(conn, ids: Iterable[str] | None = None) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {}
+    where = "" if ids is None else "and report_id in (select value from json_each(?)) "
     for r in _rows(conn, "select report_id, evaluation_id, seq, level3, topic, actual, actual_value, actual_unit, "
                          "target_met, verdict, lost_points, line from indicators where not placeholder "
-                         "order by report_id, evaluation_id, seq"):
+                         f"{where}order by report_id, evaluation_id, seq", () if ids is None else (_json(ids),)):
         out.setdefault(r["report_id"], []).append(r)
     return out
 
@@ -82,24 +91,10 @@ def _docs(conn, report_ids: Iterable[str] | None = None):
         yield Doc(rid, unit, text, frozenset(heads.get(rid, ())))
 
 
-def compute(conn) -> dict[str, list[dict]]:
-    """Every row of the across tables, from the database's other tables."""
-    from . import passages, peers, years
+def _figures(summary: list[dict], inds: dict[str, list[dict]]):
+    """(peers.Figures, score_evidence rows) of the summary's reports."""
+    from . import peers
 
-    found, pairs = passages.find(_docs(conn))
-    out: dict[str, list[dict]] = {
-        "passages": [{"passage_id": p.passage_id, "text": p.text, "reports": p.reports, "units": p.units,
-                      "places": p.places, "is_template": p.is_template, "template_reason": p.template_reason,
-                      "report_id": p.report_id, "line": p.line} for p in found],
-        "passage_places": [{"passage_id": p.passage_id, "report_id": rid, "line": ln}
-                           for p in found for rid, ln in p.place_list],
-        "shared_passages": [{"passage_id": x.passage_id, "report_id": x.report_id, "line": x.line, "text": x.text,
-                             "other_report_id": x.other_report_id, "other_line": x.other_line,
-                             "similarity": x.similarity, "same_unit": x.same_unit, "is_template": x.is_template}
-                            for x in pairs],
-    }
-    summary = summaries(conn)
-    inds = indicator_rows(conn)
     figures, evidence = [], []
     for s in summary:
         rows = inds.get(s["report_id"], [])
@@ -116,10 +111,44 @@ def compute(conn) -> dict[str, list[dict]]:
                  "met_pct": min((i["line"] for i in judged if i["line"]), default=None)}
         figures.append(peers.Figures(s["report_id"], s["unit_name"], s["fiscal_year"], s["admin_level"],
                                      s["department_kind"], values, lines))
-    out["peer_positions"] = peers.positions(figures)
+    return figures, evidence
+
+
+def peers_positions(figures) -> list[dict]:
+    from . import peers
+
+    return peers.positions(figures)
+
+
+def _year_rows(summary: list[dict], inds: dict[str, list[dict]]) -> list[dict]:
+    from . import years
+
+    return [row for r, o in years.previous_pairs(summary)
+            for row in years.changes(r, o, inds.get(r["report_id"], []), inds.get(o["report_id"], []))]
+
+
+def compute(conn) -> dict[str, list[dict]]:
+    """Every row of the across tables, from the database's other tables."""
+    from . import passages
+
+    found, pairs = passages.find(_docs(conn))
+    out: dict[str, list[dict]] = {
+        "passages": [{"passage_id": p.passage_id, "text": p.text, "reports": p.reports, "units": p.units,
+                      "places": p.places, "is_template": p.is_template, "template_reason": p.template_reason,
+                      "report_id": p.report_id, "line": p.line} for p in found],
+        "passage_places": [{"passage_id": p.passage_id, "report_id": rid, "line": ln}
+                           for p in found for rid, ln in p.place_list],
+        "shared_passages": [{"passage_id": x.passage_id, "report_id": x.report_id, "line": x.line, "text": x.text,
+                             "other_report_id": x.other_report_id, "other_line": x.other_line,
+                             "similarity": x.similarity, "same_unit": x.same_unit, "is_template": x.is_template}
+                            for x in pairs],
+    }
+    summary = summaries(conn)
+    inds = indicator_rows(conn)
+    figures, evidence = _figures(summary, inds)
+    out["peer_positions"] = peers_positions(figures)
     out["score_evidence"] = evidence
-    out["year_changes"] = [row for r, o in years.previous_pairs(summary)
-                           for row in years.changes(r, o, inds.get(r["report_id"], []), inds.get(o["report_id"], []))]
+    out["year_changes"] = _year_rows(summary, inds)
     return out
 
 
@@ -153,16 +182,78 @@ def build(conn, log=None) -> dict[str, int]:
     return counts
 
 
-def refresh(conn, changed_report_ids: Iterable[str]) -> dict[str, int]:
-    """After an in-place change of some reports (added, replaced or removed): bring the across
-    tables up to date.
+def refresh(conn, changed_report_ids: Iterable[str], passages: bool = True) -> dict[str, int]:
+    """After an in-place change of some reports (added, replaced or removed; their rows already
+    written or deleted): bring the across tables up to date. Returns the rows written per table.
 
-    Peers and years depend on whole groups and are cheap (one pass over the summary); the passages
-    of the changed reports can match any other report, so they are recomputed too. Everything is
-    recomputed, which at 10,000 reports costs what BENCHMARKS.md ("Findings across reports") says;
-    a change that touches none of the inputs (no changed report) does nothing.
+    ``passages=True``: everything is recomputed (a changed paragraph can match any report's), which
+    at 10,000 reports costs what BENCHMARKS.md ("Findings across reports") says. ``passages=False``:
+    only the figures — the peer groups, units and reports the change touches (bounded by the size of
+    a peer group and of a unit's years); the passage tables then wait for the next full build.
+    No changed report: nothing is done.
     """
-    ids = list(changed_report_ids)
+    ids = list(dict.fromkeys(changed_report_ids))
     if not ids:
         return {}
-    return build(conn)
+    if passages:
+        return build(conn)
+    return refresh_figures(conn, ids)
+
+
+def refresh_figures(conn, ids: list[str]) -> dict[str, int]:
+    """peer_positions, score_evidence and year_changes of what the changed reports ``ids`` touch."""
+    from . import peers, years
+
+    j = _json(ids)
+    # peer groups and units before the change (the removed reports are known only there) and after
+    groups = {(r["department_kind"], r["admin_level"] or "", r["fiscal_year"]) for r in _rows(
+        conn, "select distinct department_kind, admin_level, fiscal_year from peer_positions "
+              "where report_id in (select value from json_each(?)) and department_kind is not null", (j,))}
+    linked = {x for r in _rows(conn, "select report_id, other_report_id from year_changes where report_id in "
+                                     "(select value from json_each(?)) or other_report_id in (select value from "
+                                     "json_each(?))", (j, j)) for x in (r["report_id"], r["other_report_id"])}
+    now = _rows(conn, "select report_id, unit_name, province, city, county, fiscal_year, admin_level, department_kind "
+                      "from reports where report_id in (select value from json_each(?)) or report_id in "
+                      "(select value from json_each(?))", (j, _json(linked)))
+    for r in now:
+        if r["report_id"] in ids:
+            g = peers.peer_group(peers.Figures(r["report_id"], None, r["fiscal_year"], r["admin_level"],
+                                               r["department_kind"], {}, {}))
+            if g:
+                groups.add(g)
+    units = {k for r in now if (k := years.unit_key(r))}
+    in_groups, in_units = set(), set()
+    for kind, level, year in groups:
+        in_groups |= {r["report_id"] for r in _rows(
+            conn, "select report_id from reports where department_kind = ? and coalesce(admin_level, '') = ? "
+                  "and fiscal_year = ?", (kind, level, year))}
+    for unit, province, city, county in units:
+        in_units |= {r["report_id"] for r in _rows(
+            conn, "select report_id from reports where unit_name = ? and coalesce(province, '') = ? "
+                  "and coalesce(city, '') = ? and coalesce(county, '') = ?", (unit, province, city, county))}
+    present = {r["report_id"] for r in now if r["report_id"] in ids}
+    alone = present - in_groups  # no peer group (kind or year unknown): compared with itself only
+    summary = summaries(conn, in_groups | in_units | present)
+    inds = indicator_rows(conn, in_groups | in_units | present)
+    figures, evidence = _figures(summary, inds)
+    rows = {
+        "peer_positions": peers_positions([f for f in figures if f.report_id in in_groups | alone]),
+        "score_evidence": [e for e in evidence if e["report_id"] in present],
+        "year_changes": _year_rows([s for s in summary if s["report_id"] in in_units], inds),
+    }
+    from ..rows import conform
+    from ..schema import sql_value, table
+
+    drop = {"peer_positions": in_groups | set(ids), "score_evidence": set(ids), "year_changes": in_units | set(ids)}
+    counts = {}
+    for name, data in rows.items():
+        t = table(name)
+        conn.execute(f"delete from [{name}] where report_id in (select value from json_each(?))", (_json(drop[name]),))
+        if name == "year_changes":
+            conn.execute("delete from year_changes where other_report_id in (select value from json_each(?))", (j,))
+        data = [conform(t, r) for r in data]
+        conn.executemany(f"insert into [{name}] ({', '.join(f'[{n}]' for n in t.field_names)}) "
+                         f"values ({', '.join('?' * len(t.fields))})",
+                         [tuple(sql_value(f, r[f.name]) for f in t.fields) for r in data])
+        counts[name] = len(data)
+    return counts
