@@ -43,7 +43,7 @@ def main(argv=None) -> int:
         r = build([corpus], **kw, **extra)
         out[name] = {"wall_s": round(time.perf_counter() - t0, 3), "cpu_s": round(_cpu() - c0, 3),
                      "parsed": r.parsed, "cached": r.cached,
-                     "log_tail": [line for line in r.log if line.startswith(("across", "incremental"))][-3:]}
+                     "log_tail": [line for line in r.log if line.startswith(("across", "incremental", "in place"))][-3:]}
 
     timed("cold")
     timed("nochange")

@@ -1082,14 +1082,20 @@ def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, 
                 db.add({"build_errors": sql_rows(err_table, err_rows)}, [])
                 originals.prune(db.conn)
                 from . import across  # tables across reports (issue 17), computed on every report's rows
+                t_across = time.perf_counter()
                 if db.in_place:  # the changed reports only (removed ones included)
                     across.refresh(db.conn, plan["remove_ids"] + db._ids)
                 else:
                     across.build(db.conn, log=say)
+                t_across = time.perf_counter() - t_across
                 for t in TABLES:  # corpus-level tables are written whole, not per report: count them
                     if not t.per_report and t.name != "build_errors":
                         counts[t.name] = db.conn.execute(f"select count(*) from [{t.name}]").fetchone()[0]
                 db.close()
+                if db.in_place:  # what a live site waited for: the commit, and the across tables' share
+                    say(f"in place: {len(db._ids)} report(s) written, {len(plan['remove_ids'])} replaced or removed; "
+                        f"visible {time.perf_counter() - started:.2f} s after the build started "
+                        f"(of which across.refresh {t_across:.2f} s)")
             if db and not db.in_place:  # when each report's content was first built (sitemap, feed);
                 record_build_dates(db.tmp, out)  # in place: kept up to date inside the transaction
             if tree and db:  # the corpus package, from the complete database
