@@ -27,7 +27,7 @@ MEASURES = {
     "total_score": ("自评总分", "分"),
 }
 HIGH_SCORE = 95  # a self-score at or above this is "high" (the question: how many give themselves ≥ 95)
-SCORE_BANDS = ((95, "95分及以上"), (90, "90–95分"), (80, "80–90分"), (0, "80分以下"))
+SCORE_BANDS = ((95, "95分及以上"), (90, "90–95分"), (80, "80–90分"), (float("-inf"), "80分以下"))  # a misprinted negative score too
 
 
 @lru_cache(maxsize=None)
