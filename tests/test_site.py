@@ -405,7 +405,7 @@ def test_summary_lookups_use_the_composite_indexes(as_views):
     plan = " | ".join(r[3] for r in conn.execute(
         "explain query plan select * from report_summary where report_id = 'x'"))
     for index in ("idx_evaluations_report_id_kind_seq", "idx_expense_controls_report_id_key_seq",
-                  "idx_findings_report_id_severity"):
+                  "idx_findings_severity_report_id_seq"):  # (severity=? AND report_id=?): a seek
         assert index in plan, plan
     for bad in ("idx_evaluations_kind (", "idx_expense_controls_key (", "idx_findings_severity ("):
         assert bad not in plan, plan
