@@ -30,7 +30,7 @@ import sqlite_utils
 from .schema import TABLES, create_indexes, create_tables, sql_value
 from . import search
 from .search import FTS_COLUMNS, FTS_TABLE, escape_fts_cjk, han_split  # noqa: F401  (re-exported)
-from .views import VIEWS, materialise, refresh_summary
+from .views import VIEWS, materialise, refresh_summary, topic_counts
 
 
 class DatabaseWriter:
@@ -112,6 +112,8 @@ class DatabaseWriter:
     def _remove(self, ids: list[str]) -> None:
         doomed = json.dumps(ids, ensure_ascii=False)
         search.drop_reports(self.conn, ids)  # while their rows are still there
+        if self.in_place:  # what they counted in indicator_topics, taken off after the change
+            self._old_topics = topic_counts(self.conn, ids)
         for t in reversed(TABLES):  # children before reports
             if t.name == "build_errors":
                 self.conn.execute("delete from build_errors")
@@ -147,7 +149,7 @@ class DatabaseWriter:
             # becomes an indexed table instead of a view computed per request; changed in place,
             # only the changed reports' summary rows are rewritten (no schema change).
             if self.in_place:
-                refresh_summary(self.conn, self._removed + self._ids, self._ids)
+                refresh_summary(self.conn, self._removed + self._ids, self._ids, self._old_topics)
                 _refresh_build_dates(self.conn, self._removed + self._ids)
             else:
                 materialise(self.conn)

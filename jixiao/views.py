@@ -195,10 +195,22 @@ def _conn(db):
     return getattr(db, "conn", db)
 
 
-def refresh_summary(db, changed_ids: list[str], added_ids: list[str]) -> None:
+def topic_counts(db, report_ids: list[str]) -> dict[str, tuple[int, int]]:
+    """Per topic: how many of these reports have indicators of it, and how many indicators."""
+    rows = _conn(db).execute(
+        "select topic, count(distinct report_id), count(*) from indicators where report_id in "
+        "(select value from json_each(?)) and topic is not null and topic != '' group by topic",
+        [json.dumps(report_ids, ensure_ascii=False)]).fetchall()
+    return {t: (r, n) for t, r, n in rows}
+
+
+def refresh_summary(db, changed_ids: list[str], added_ids: list[str],
+                    old_topics: dict[str, tuple[int, int]] | None = None) -> None:
     """The materialised tables after an in-place change of some reports: their ``report_summary``
-    rows rewritten (the others are untouched), ``indicator_topics`` recounted. Rows only, no DDL,
-    so a live site's schema does not change under it."""
+    rows rewritten (the others are untouched); ``indicator_topics`` moved by what the changed
+    reports took away (``old_topics``, counted before their rows went) and brought (a recount of
+    every topic costs 0.55 s at 10,000 reports). Rows only, no DDL, so a live site's schema does
+    not change under it."""
     conn = _conn(db)
     if conn.execute("select type from sqlite_master where name = ?", (SUMMARY,)).fetchone() != ("table",):
         materialise(conn)
@@ -207,8 +219,22 @@ def refresh_summary(db, changed_ids: list[str], added_ids: list[str]) -> None:
     conn.execute(f"delete from [{SUMMARY}] where report_id in (select value from json_each(?))", [changed])
     conn.execute(f"insert into [{SUMMARY}] select * from ({REPORT_SUMMARY_SELECT}) "
                  "where report_id in (select value from json_each(?)) order by report_id", [added])
-    conn.execute(f"delete from [{TOPICS}]")
-    conn.execute(f"insert into [{TOPICS}] (topic, reports, indicators) {VIEWS[TOPICS]}")
+    if old_topics is None:
+        conn.execute(f"delete from [{TOPICS}]")
+        conn.execute(f"insert into [{TOPICS}] (topic, reports, indicators) {VIEWS[TOPICS]}")
+        return
+    delta: dict[str, list[int]] = {}
+    for sign, counts in ((-1, old_topics), (1, topic_counts(conn, added_ids))):
+        for topic, (r, n) in counts.items():
+            d = delta.setdefault(topic, [0, 0])
+            d[0] += sign * r
+            d[1] += sign * n
+    for topic, (r, n) in delta.items():
+        conn.execute(f"insert into [{TOPICS}] (topic, reports, indicators) values (?, 0, 0) "
+                     "on conflict (topic) do nothing", [topic])
+        conn.execute(f"update [{TOPICS}] set reports = reports + ?, indicators = indicators + ? where topic = ?",
+                     [r, n, topic])
+    conn.execute(f"delete from [{TOPICS}] where indicators <= 0")
 
 
 def materialise(db) -> int:
