@@ -143,19 +143,21 @@ async def test_unit_page(ds, db):
 
 
 async def test_search_page_ranks_highlights_and_facets(ds, db):
+    """Narrative hits (kind=section) are exactly the sections LIKE finds; each is highlighted and
+    linked to its section; the facets are offered and a unit filter counts that unit's sections."""
     n, = db.execute("select count(*) from sections where heading like '%调解%' or body like '%调解%'").fetchone()
-    r = await ds.client.get(q("/search", q="调解"))
+    r = await ds.client.get(q("/search", q="调解", kind="section"))
     assert r.status_code == 200
-    assert f"共找到 <strong>{n}</strong> 个章节" in r.text
+    assert f"共找到 <strong>{n}</strong> 处" in r.text
     assert "<mark>【调解】</mark>" in r.text
     assert r.text.count('class="hit"') == n
     assert "#s-" in r.text  # each hit links to its section
-    for facet in ("按单位", "按年度", "按城市", "按章节"):
+    for facet in ("按命中类型", "按年度", "按省", "按市"):
         assert facet in r.text
     unit, k = db.execute("select r.unit_name, count(*) from sections s join reports r using (report_id) "
                          "where s.body like '%调解%' or s.heading like '%调解%' group by 1 order by 2 desc, 1").fetchone()
-    filtered = await ds.client.get(q("/search", q="调解", unit=unit))
-    assert f"共找到 <strong>{k}</strong> 个章节" in filtered.text
+    filtered = await ds.client.get(q("/search", q="调解", kind="section", unit=unit))
+    assert f"共找到 <strong>{k}</strong> 处" in filtered.text
 
 
 async def test_search_page_without_query_or_hits(ds):
