@@ -1083,10 +1083,21 @@ def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, 
                 originals.prune(db.conn)
                 from . import across  # tables across reports (issue 17), computed on every report's rows
                 t_across = time.perf_counter()
-                if db.in_place:  # the changed reports only (removed ones included)
-                    across.refresh(db.conn, plan["remove_ids"] + db._ids)
-                else:
-                    across.build(db.conn, log=say)
+                db.conn.execute("savepoint across")
+                try:
+                    if db.in_place:  # the figures of what the changed reports touch (removed ones included);
+                        # the passage tables are recomputed after the commit (below), in their own transaction
+                        across.refresh(db.conn, plan["remove_ids"] + db._ids, passages=False)
+                    else:
+                        across.build(db.conn, log=say)
+                    db.conn.execute("release across")
+                except Exception as exc:  # a value no rule foresaw must not cost every report its page
+                    db.conn.execute("rollback to across")
+                    db.conn.execute("release across")
+                    why = f"跨报告发现未能计算（{type(exc).__name__}: {one_line(str(exc))}），其余数据照常发布"
+                    say(f"across: {why}")
+                    db.add({"build_errors": sql_rows(err_table, [build_error_row("(跨报告发现)", why, None, None)])}, [])
+                    counts["build_errors"] += 1
                 t_across = time.perf_counter() - t_across
                 for t in TABLES:  # corpus-level tables are written whole, not per report: count them
                     if not t.per_report and t.name != "build_errors":
@@ -1096,6 +1107,10 @@ def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, 
                     say(f"in place: {len(db._ids)} report(s) written, {len(plan['remove_ids'])} replaced or removed; "
                         f"visible {time.perf_counter() - started:.2f} s after the build started "
                         f"(of which across.refresh {t_across:.2f} s)")
+                    if db._ids or plan["remove_ids"]:
+                        t_passages = time.perf_counter()
+                        counts.update(_refresh_passages(db.path))
+                        say(f"in place: copied-text tables caught up {time.perf_counter() - t_passages:.2f} s later")
             if db and not db.in_place:  # when each report's content was first built (sitemap, feed);
                 record_build_dates(db.tmp, out)  # in place: kept up to date inside the transaction
             if tree and db:  # the corpus package, from the complete database
@@ -1121,6 +1136,30 @@ def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, 
         reports=built, errors=errors, counts=counts, parsed=parsed, cached=cached, duplicates=duplicates,
         seconds=time.perf_counter() - started, log=lines, reused_folders=reused,
     ), out)
+
+
+def _refresh_passages(path) -> dict[str, int]:
+    """The passage tables of a database changed in place, recomputed in one transaction of their
+    own after the change itself is committed (a changed paragraph can match any report's, so this
+    is a whole-corpus pass: ~14 s at 2,000 reports); readers see the previous ones until it commits."""
+    import sqlite3
+
+    from . import across
+
+    conn = sqlite3.connect(path, isolation_level=None, timeout=60)
+    try:
+        conn.execute("pragma busy_timeout = 60000")
+        conn.execute("begin immediate")
+        try:
+            counts = across.refresh_passages(conn)
+            conn.execute("commit")
+        except BaseException:
+            conn.execute("rollback")
+            raise
+        conn.execute("pragma wal_checkpoint(passive)")
+        return counts
+    finally:
+        conn.close()
 
 
 def _finish(result: BuildResult, out) -> BuildResult:

@@ -222,3 +222,24 @@ def test_refresh_of_the_figures_only_touches_what_changed(across_db, tmp_path):
         conn.execute(f"delete from [{t}] where report_id = '2023-岳阳市司法局'")
     assert across.refresh(conn, ["2023-岳阳市司法局"], passages=False)["year_changes"] == 0
     assert not conn.execute("select count(*) from year_changes").fetchone()[0]
+
+
+def test_a_failure_across_reports_costs_no_report(tmp_path, monkeypatch):
+    """An exception in the tables across reports is one build error; every report is still published."""
+    import sqlite3
+
+    from jixiao import across
+    from jixiao.build import build
+
+    def broken(conn, log=None):
+        conn.execute("delete from peer_positions")  # half done, then a value no rule foresaw
+        raise ValueError("no score band for -5")
+
+    monkeypatch.setattr(across, "build", broken)
+    out = tmp_path / "jixiao.db"
+    result = build([ROOT / "reports"], out=out, packages=None, cache_dir=None, workers=1, progress=False)
+    conn = sqlite3.connect(out)
+    assert conn.execute("select count(*) from reports").fetchone()[0] == 5
+    errors = conn.execute("select source_file, error from build_errors").fetchall()
+    assert errors == [("(跨报告发现)", "跨报告发现未能计算（ValueError: no score band for -5），其余数据照常发布")]
+    assert any("跨报告发现未能计算" in line for line in result.log)

@@ -127,12 +127,15 @@ def _year_rows(summary: list[dict], inds: dict[str, list[dict]]) -> list[dict]:
             for row in years.changes(r, o, inds.get(r["report_id"], []), inds.get(o["report_id"], []))]
 
 
-def compute(conn) -> dict[str, list[dict]]:
-    """Every row of the across tables, from the database's other tables."""
+PASSAGE_TABLES = ("passages", "passage_places", "shared_passages")
+
+
+def compute_passages(conn) -> dict[str, list[dict]]:
+    """The rows of the passage tables (copied text), from every report's sections."""
     from . import passages
 
     found, pairs = passages.find(_docs(conn))
-    out: dict[str, list[dict]] = {
+    return {
         "passages": [{"passage_id": p.passage_id, "text": p.text, "reports": p.reports, "units": p.units,
                       "places": p.places, "is_template": p.is_template, "template_reason": p.template_reason,
                       "report_id": p.report_id, "line": p.line} for p in found],
@@ -143,6 +146,11 @@ def compute(conn) -> dict[str, list[dict]]:
                              "similarity": x.similarity, "same_unit": x.same_unit, "is_template": x.is_template}
                             for x in pairs],
     }
+
+
+def compute(conn) -> dict[str, list[dict]]:
+    """Every row of the across tables, from the database's other tables."""
+    out = compute_passages(conn)
     summary = summaries(conn)
     inds = indicator_rows(conn)
     figures, evidence = _figures(summary, inds)
@@ -152,13 +160,13 @@ def compute(conn) -> dict[str, list[dict]]:
     return out
 
 
-def write(conn, rows: dict[str, list[dict]]) -> dict[str, int]:
+def write(conn, rows: dict[str, list[dict]], names: Iterable[str] = TABLE_NAMES) -> dict[str, int]:
     """Replace the across tables' rows; returns the row count per table."""
     from ..rows import conform
     from ..schema import sql_value, table
 
     counts = {}
-    for name in TABLE_NAMES:
+    for name in names:
         t = table(name)
         data = [conform(t, r) for r in rows.get(name, [])]
         conn.execute(f"delete from [{name}]")
@@ -198,6 +206,13 @@ def refresh(conn, changed_report_ids: Iterable[str], passages: bool = True) -> d
     if passages:
         return build(conn)
     return refresh_figures(conn, ids)
+
+
+def refresh_passages(conn) -> dict[str, int]:
+    """Recompute the passage tables alone (a changed paragraph can match any report's): the step
+    an in-place change runs after its own transaction, so the change is visible first and the
+    copied-text tables catch up in a second transaction (readers see the old ones until then)."""
+    return write(conn, compute_passages(conn), PASSAGE_TABLES)
 
 
 def refresh_figures(conn, ids: list[str]) -> dict[str, int]:
