@@ -66,12 +66,12 @@ def query_rows(db: Path, sql: str, *params) -> list[dict]:
 
 
 @contextmanager
-def running_site(db: Path, start_timeout: float = 60):
-    """A real ``jixiao serve --db <db>`` process on a free 127.0.0.1 port; yields its base URL."""
+def serving(db: Path, *args: str, start_timeout: float = 60):
+    """A real ``jixiao serve --db <db> [args]`` process on a free 127.0.0.1 port; yields (base URL, process)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "jixiao.cli", "serve", "--db", str(db), "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "jixiao.cli", "serve", "--db", str(db), "--port", str(port), *args],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + start_timeout
@@ -86,13 +86,20 @@ def running_site(db: Path, start_timeout: float = 60):
                 if time.monotonic() > deadline:
                     pytest.fail(f"jixiao serve did not start in {start_timeout:.0f} s")
                 time.sleep(0.2)
-        yield base
+        yield base, proc
     finally:
         proc.terminate()
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@contextmanager
+def running_site(db: Path, start_timeout: float = 60):
+    """A real ``jixiao serve --db <db>`` process on a free 127.0.0.1 port; yields its base URL."""
+    with serving(db, start_timeout=start_timeout) as (base, _):
+        yield base
 
 
 CHROMIUM = "/usr/bin/chromium"
