@@ -149,7 +149,9 @@ def test_dockerfile_steps_run_in_a_clean_venv(tmp_path):
             assert proc.returncode == 0, f"RUN {arg[:200]}\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
         elif ins == "CMD":
             cmd = json.loads(arg)
-    assert (app / "build" / "jixiao.db").exists() and (app / "build" / "inspect-data.json").exists()
+    # the inspect file sits beside the database version build/jixiao.db points to, where serve looks
+    inspect_file = (app / "build" / "jixiao.db").resolve().parent / "inspect-data.json"
+    assert (app / "build" / "jixiao.db").exists() and inspect_file.exists()
     assert (app / "datapackages" / "jixiao" / "datapackage.json").exists()
 
     # CMD, on loopback and a free port instead of 0.0.0.0:8001
@@ -162,7 +164,7 @@ def test_dockerfile_steps_run_in_a_clean_venv(tmp_path):
     cmd[cmd.index("--host") + 1] = "127.0.0.1"
     cmd[cmd.index("--port") + 1] = str(port)
     cmd[0] = str(venv / "bin" / cmd[0])
-    inspect_before = (app / "build" / "inspect-data.json").read_bytes()
+    inspect_before = inspect_file.read_bytes()
     proc = subprocess.Popen(cmd, cwd=app, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             stdin=subprocess.DEVNULL)
     try:
@@ -184,4 +186,4 @@ def test_dockerfile_steps_run_in_a_clean_venv(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-    assert (app / "build" / "inspect-data.json").read_bytes() == inspect_before
+    assert inspect_file.read_bytes() == inspect_before

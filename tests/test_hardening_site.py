@@ -317,7 +317,7 @@ def test_serve_cli_passes_packages_and_site_url(monkeypatch, tmp_path):
     from jixiao.cli import cli
 
     seen = {}
-    monkeypatch.setattr(jixiao.serve, "serve", lambda site, host, port: seen.update(site=site))
+    monkeypatch.setattr(jixiao.serve, "serve", lambda site, host, port, **options: seen.update(site=site))
     res = CliRunner().invoke(cli, ["serve", "--db", str(tmp_path / "x.db"), "--packages", str(tmp_path),
                                    "--site-url", "https://jixiao.example.org"])
     assert res.exit_code == 0, res.output
