@@ -60,11 +60,12 @@ FLOOR = {name: 1.0 for name in GOLD}
 IND_FIELDS = ("level1", "level2", "level3", "target", "actual", "weight", "score")
 
 
-def measure(name: str) -> Tally:
+def measure(name: str, path: Path | None = None) -> Tally:
+    """The form ``name`` (or ``path``: the same form in another format) against its blind gold."""
     g = GOLD[name]
     t = Tally()
     try:
-        r = parse_file(HELDOUT / name)
+        r = parse_file(path or HELDOUT / name)
     except Exception as exc:  # a form that cannot be read scores nothing
         n = 8 + 4 + 1 + len(g["indicators"]) * (len(IND_FIELDS) + 1)
         t.checked = n

@@ -146,6 +146,9 @@ def _split_gap(gaps: list[float]) -> float | None:
     for a, b in zip(vals, vals[1:]):
         if b / a >= best:
             best, at = b / a, (a + b) / 2
+    # one wide gap (before a note, a spanning row) among even lines is no second height
+    if at is not None and sum(1 for g in vals if g > at) < max(2, 0.1 * len(vals)):
+        return None
     return at
 
 
@@ -157,12 +160,9 @@ def _rows(block: list[_Line], edges: list[float]) -> list[list[_Line]]:
     of its column (wrapped), in columns the line above filled."""
     ncol = len(edges) - 1
     segcols = [[(_col(s[0], edges), s) for s in ln.segs] for ln in block]
-    per_col: dict[int, list[tuple[float, float]]] = {}
-    for ln, sc in zip(block, segcols):
-        for c, _ in sc:
-            per_col.setdefault(c, []).append((ln.top, ln.bottom))
-    gaps = [b[0] - a[1] for spans in per_col.values() for a, b in zip(spans, spans[1:])]
-    thr = _split_gap(gaps)
+    # white between one line and the next: two heights (rows, and lines of one cell) or one
+    # (gaps measured down a column would also span the empty cells between, and look like rows)
+    thr = _split_gap([b.top - a.bottom for a, b in zip(block, block[1:])])
     allow = 0 if ncol <= 3 else 2
     rows: list[list[_Line]] = [[block[0]]]
     for k in range(1, len(block)):

@@ -24,6 +24,10 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCX = ROOT / "tests" / "fixtures" / "formats" / "docx"
 OUT = ROOT / "tests" / "fixtures" / "formats" / "pdf"
 UNRULED = OUT / "unruled"
+HELDOUT = ROOT / "tests" / "fixtures" / "heldout"
+HELDOUT_FORMS = ("js_shuyang_nyj.docx", "gs_lintao_tyjr.docx")
+NIL_BORDERS = "<w:tblBorders>" + "".join(f'<w:{side} w:val="nil"/>' for side in (
+    "top", "left", "bottom", "right", "insideH", "insideV")) + "</w:tblBorders>"
 HEADER_TEXT = "部门整体支出绩效自评报告（公开版）"
 
 W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
@@ -67,6 +71,24 @@ def dressed(docx: bytes) -> bytes:
     return out.getvalue()
 
 
+def unbordered(docx: bytes) -> bytes:
+    """The .docx with every table and cell border removed (a table printed without rulings)."""
+    import io
+
+    src = zipfile.ZipFile(io.BytesIO(docx))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename in ("word/document.xml", "word/styles.xml"):
+                xml = re.sub(r"<w:(tbl|tc)Borders>.*?</w:(tbl|tc)Borders>", "", data.decode("utf-8"), flags=re.S)
+                if item.filename == "word/document.xml":
+                    xml = xml.replace("<w:tblPr>", "<w:tblPr>" + NIL_BORDERS)
+                data = xml.encode("utf-8")
+            dst.writestr(item, data)
+    return out.getvalue()
+
+
 SPACING_TEXT = "2024 年度 部门 整体 支出 绩 效 自评 报告\n全年 预算 803.74 万元 ， 执行率 93.38 % 。\nHello World 2024 and GDP 5.2\n"
 ENCRYPT = ('pdf:writer_pdf_Export:{"EncryptFile":{"type":"boolean","value":"true"},'
            '"DocumentOpenPassword":{"type":"string","value":"secret"}}')
@@ -90,6 +112,10 @@ def main() -> None:
         # its borders removed or a sheet printed without gridlines comes out.
         for src in sorted(DOCX.glob("00[01]_*.docx")):
             _convert(src, work_dir, out=UNRULED)
+        for name in HELDOUT_FORMS:  # two blind held-out forms, their table borders set to nil
+            work = work_dir / name
+            work.write_bytes(unbordered((HELDOUT / name).read_bytes()))
+            _convert(work, work_dir, out=UNRULED)
         (work_dir / "spacing.txt").write_text(SPACING_TEXT, "utf-8")
         _convert(work_dir / "spacing.txt", work_dir, "pdf", "--infilter=Text (encoded):UTF8")
         (work_dir / "encrypted.txt").write_text("加密的报告\n", "utf-8")
