@@ -160,6 +160,7 @@ def test_an_interrupted_swap_is_finished_by_the_next_build(tmp_path, monkeypatch
     """A kill between the package tree's rename and the database pointer's: the commit record
     left behind lets the next build roll the swap forward (both outputs of the same build)."""
     import jixiao.build as jb
+    import jixiao.outputs
 
     o = kw(tmp_path)
     build([SAMPLES[0]], **o)
@@ -167,7 +168,7 @@ def test_an_interrupted_swap_is_finished_by_the_next_build(tmp_path, monkeypatch
     def die(*a, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(jb, "_point", die)
+    monkeypatch.setattr(jixiao.outputs, "_point", die)
     with pytest.raises(KeyboardInterrupt):
         build(SAMPLES[:3], **o)
     monkeypatch.undo()
