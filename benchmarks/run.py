@@ -486,7 +486,7 @@ def table_sizes(db: Path) -> dict[str, float]:
 
 def bench_search(db: Path, repeats: int = 5) -> dict:
     sys.path.insert(0, str(ROOT))
-    from jixiao.database import FTS_TABLE, escape_fts_cjk
+    from jixiao.search import FTS_TABLE, escape_fts_cjk
 
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     out = {}

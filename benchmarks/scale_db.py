@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from jixiao import views  # noqa: E402
-from jixiao.database import FTS_COLUMNS, FTS_TABLE  # noqa: E402
+from jixiao.search import FTS_COLUMNS, FTS_TABLE  # noqa: E402
 from jixiao.schema import TABLES, create_tables  # noqa: E402
 
 

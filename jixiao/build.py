@@ -903,7 +903,7 @@ def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, 
                     pub, renamed = publish_file(res.path, rid, (metas or {}).get(res.path)), True
                 taken.add(pub.report_id)
                 if db:
-                    db.add(pub.sql, pub.search)
+                    db.add(pub.sql)
                     # The original file(s), checked against the sha256 the report was built from.
                     parts = [(r[2], r[3]) for r in pub.sql.get("source_parts", [])]
                     for msg in originals.store(db.conn, res.path, pub.report_id, res.sha256, parts):
@@ -926,7 +926,7 @@ def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, 
         counts["build_errors"] = len(err_rows)
         try:
             if db:
-                db.add({"build_errors": sql_rows(err_table, err_rows)}, [])
+                db.add({"build_errors": sql_rows(err_table, err_rows)})
                 originals.prune(db.conn)
                 from . import across  # tables across reports (issue 17), computed on every report's rows
                 t_across = time.perf_counter()
@@ -943,7 +943,7 @@ def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, 
                     db.conn.execute("release across")
                     why = f"跨报告发现未能计算（{type(exc).__name__}: {one_line(str(exc))}），其余数据照常发布"
                     say(f"across: {why}")
-                    db.add({"build_errors": sql_rows(err_table, [build_error_row("(跨报告发现)", why, None, None)])}, [])
+                    db.add({"build_errors": sql_rows(err_table, [build_error_row("(跨报告发现)", why, None, None)])})
                     counts["build_errors"] += 1
                 t_across = time.perf_counter() - t_across
                 for t in TABLES:  # corpus-level tables are written whole, not per report: count them

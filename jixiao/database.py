@@ -27,9 +27,8 @@ from typing import Iterable
 
 import sqlite_utils
 
-from .schema import TABLES, create_indexes, create_tables, sql_value
+from .schema import TABLES, create_indexes, create_tables
 from . import search
-from .search import FTS_COLUMNS, FTS_TABLE, escape_fts_cjk, han_split  # noqa: F401  (re-exported)
 from .views import VIEWS, materialise, refresh_summary, topic_counts
 
 
@@ -122,8 +121,9 @@ class DatabaseWriter:
                                   [doomed])
         self._next_section = (self.conn.execute("select max(rowid) from sections").fetchone()[0] or 0) + 1
 
-    def add(self, sql: dict[str, list[tuple]], search: list[tuple[str, str]]) -> None:
-        """One report's rows (table → value tuples in schema order) and its sections' search text."""
+    def add(self, sql: dict[str, list[tuple]]) -> None:
+        """One report's rows (table → value tuples in schema order); the search index is built
+        from the tables afterwards (jixiao.search)."""
         for t in TABLES:
             rows = sql.get(t.name)
             if not rows:
@@ -225,23 +225,6 @@ def _refresh_build_dates(conn, ids: list[str]) -> None:
     conn.execute("insert or ignore into report_builds (report_id, source_sha256, first_built) "
                  "select report_id, source_sha256, :now from reports where report_id in "
                  "(select value from json_each(:ids))", {"ids": doomed, "now": stamp})
-
-
-def write_database(path: str | Path, rows: dict[str, list[dict]]) -> dict[str, int]:
-    """Write ``rows`` (table name → row dicts, every table of the schema) to ``path`` atomically.
-
-    The whole-corpus-in-memory form, for tests and small scripts; the build streams instead.
-    """
-    w = DatabaseWriter(path)
-    try:
-        sql = {t.name: [tuple(sql_value(f, r[f.name]) for f in t.fields) for r in rows.get(t.name, [])]
-               for t in TABLES}
-        search = [(han_split(r["heading"]), han_split(r["body"])) for r in rows.get("sections", [])]
-        w.add(sql, search)
-    except BaseException:
-        w.abort()
-        raise
-    return w.finish()
 
 
 def table_counts(path: str | Path, names: Iterable[str]) -> dict[str, int]:

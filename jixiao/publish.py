@@ -7,7 +7,7 @@ cache stores, so an unchanged report costs one unpickle on the next build.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 from .model import Report
@@ -37,9 +37,6 @@ class Built:
 class Published:
     built: Built
     sql: dict[str, list[tuple]]  # table → rows as SQLite values, in schema column order
-    # Unused since the search index is built from the tables (jixiao.search.create_index): kept
-    # empty so that cached results and callers keep their shape; not computed (5 ms a report).
-    search: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def report_id(self) -> str:

@@ -31,9 +31,6 @@ import urllib.parse
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
-from markupsafe import Markup, escape
-
-from jixiao import schema
 from jixiao.pages import DB, render, report_url, rows, table_count, unit_url
 
 PAGE_SIZE = 50  # reports per page of /reports
@@ -228,7 +225,6 @@ async def summary_index_leads(datasette):
     """The first column of every index of report_summary (none when it is a view): a sort is
     offered when an index leads with its first column, so a page is read in index order."""
     async def compute():
-        db = datasette.get_database(DB)
         leads = set()
         for idx in await rows(datasette, "select name from pragma_index_list('report_summary')"):
             first = await rows(datasette, "select name from pragma_index_info(:n) where seqno = 0", {"n": idx["name"]})

@@ -348,7 +348,7 @@ REFERENCE_SQL = {
 
 
 def sqlite_with_escape_fts(path):
-    from jixiao.database import escape_fts_cjk
+    from jixiao.search import escape_fts_cjk
 
     conn = sqlite3.connect(path)
     conn.create_function("escape_fts", 1, escape_fts_cjk, deterministic=True)
