@@ -142,7 +142,8 @@ DERIVED = {
     # source_files (jixiao/originals.py)
     "file_size": Derived("文件大小（字节）", "Size of the file in bytes."),
     "media_type": Derived("文件类型", "Media (MIME) type of the file."),
-    "file_content": Derived("文件内容", "The file's bytes."),
+    "file_content": Derived("文件内容", "The file's bytes; NULL when the file is its canonical text (a Tika .txt): "
+                                        "then it is the first file_size bytes of source_texts.text in UTF-8."),
     # report_builds (jixiao/package.py: record_build_dates)
     "first_built": Derived("首次构建时间", "When this report's content (its source sha256) was first built (UTC)."),
     # search and search_hits (jixiao/search.py)

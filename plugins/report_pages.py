@@ -300,8 +300,10 @@ def original_row(conn, report_id, part):
     try:
         cursor = conn.cursor()
         cursor.row_factory = None
-        cursor.execute("select file_name, sha256, media_type, content from source_files "
-                       "where report_id = :id and part = :part", {"id": report_id, "part": part})
+        # content NULL: the file is its canonical text byte for byte (jixiao/originals.py)
+        cursor.execute("select f.file_name, f.sha256, f.media_type, coalesce(f.content, substr(cast(t.text as blob), 1, f.size)) "
+                       "as content from source_files f left join source_texts t on t.report_id = f.report_id "
+                       "where f.report_id = :id and f.part = :part", {"id": report_id, "part": part})
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, r)) for r in cursor.fetchall()]
     finally:

@@ -146,6 +146,12 @@ def source_of(table, request):
 
 def cell_html(labels, datasette, value, column, table, request, row=None, pks=None):
     """What render_cell shows for a code, a count of codes, a list or a blob; None: Datasette's default."""
+    if value is None and table == "source_files" and column == "content" and row is not None:
+        keys = row.keys() if hasattr(row, "keys") else []  # stored as the canonical text (jixiao/originals.py)
+        if {"report_id", "part", "file_name", "size"} <= set(keys):
+            url = datasette.urls.path("/report/" + urllib.parse.quote(str(row["report_id"]), safe="")
+                                      + f"/original/{int(row['part'])}/" + urllib.parse.quote(str(row["file_name"]), safe=""))
+            return Markup(f'<a class="blob-download" href="{escape(url)}">与规范文本相同，{int(row["size"]):,} 字节</a>')
     if isinstance(value, bytes):
         n = len(value)
         url = None

@@ -78,6 +78,27 @@ async def test_original_file_downloads_byte_for_byte(built):
     assert (await ds.client.get("/report/" + urllib.parse.quote("1999-不存在") + "/original/1")).status_code == 404
 
 
+def test_a_text_original_is_not_stored_twice(built, tmp_path):
+    # The samples are Tika .txt files, byte for byte their canonical text: one copy (source_texts).
+    rows = query_rows(built.db, "select f.file_name, f.content is null as shared, f.size, "
+                                "length(cast(t.text as blob)) as text_bytes from source_files f "
+                                "join source_texts t on t.report_id = f.report_id")
+    assert len(rows) == 5 and all(r["shared"] and r["text_bytes"] - r["size"] in (0, 1) for r in rows)
+    # A file that is not its canonical text (here: a BOM in front) keeps its own bytes.
+    from jixiao import originals
+
+    con = sqlite3.connect(":memory:")
+    con.execute("create table source_texts (report_id text, text text)")
+    con.execute("insert into source_texts values ('r', '甲\n')")
+    for data, stored in ((b"\xef\xbb\xbf" + "甲\n".encode(), True), ("甲\n".encode(), False), ("甲".encode(), False),
+                         ("甲\n\n".encode(), True)):
+        f = tmp_path / "a.txt"
+        f.write_bytes(data)
+        assert originals.store(con, f, "r", hashlib.sha256(data).hexdigest()) == []
+        content = con.execute("select content from source_files where report_id = 'r'").fetchone()[0]
+        assert (content == data) if stored else content is None
+
+
 def test_originals_are_not_stored_when_the_file_changed(tmp_path):
     from jixiao import originals
 
