@@ -31,11 +31,12 @@ async def _has_tables(datasette):
 
 async def report_vars(datasette, report_id):
     places = await rows(datasette, """
-        select s.line, s.text, s.passage_id, p.reports, p.units, p.is_template, p.template_reason,
+        select s.line, pp.text, s.passage_id, p.reports, p.units, p.is_template, p.template_reason,
                s.other_report_id, s.other_line, s.similarity, s.same_unit, r.unit_name as other_unit,
                r.fiscal_year as other_year
         from shared_passages s
         join passages p on p.passage_id = s.passage_id
+        join passage_places pp on pp.passage_id = s.passage_id and pp.report_id = s.report_id and pp.line = s.line
         join reports r on r.report_id = s.other_report_id
         where s.report_id = :id
         order by s.line, s.similarity desc, s.same_unit desc, s.other_report_id, s.other_line""", {"id": report_id})

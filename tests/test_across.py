@@ -84,8 +84,9 @@ def test_indicators_matched_across_years_by_topic_and_wording():
 
 
 def test_shared_passages_between_the_samples(across_db):
-    pairs = query_rows(across_db, "select * from shared_passages where report_id = ? and other_report_id = ? "
-                                  "order by line", "2023-岳阳市法律援助中心", "2024-岳阳市司法局")
+    pairs = query_rows(across_db, "select s.*, pp.text from shared_passages s join passage_places pp using "
+                                  "(passage_id, report_id, line) where s.report_id = ? and s.other_report_id = ? "
+                                  "order by s.line", "2023-岳阳市法律援助中心", "2024-岳阳市司法局")
     # The 法律援助中心 (under the 司法局) prints eleven of the 司法局's paragraphs, some with its own
     # figures or a word changed, besides template wording (the 基础数据表's title and note).
     copied = [p for p in pairs if not p["is_template"]]

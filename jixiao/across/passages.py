@@ -110,7 +110,7 @@ class Passage:
     places: int
     is_template: bool
     template_reason: str | None  # 词表 (vocabulary) | 多单位共用 (shared by many units)
-    place_list: list[tuple[str, int]] = field(default_factory=list)  # (report_id, line); empty for many-unit ones
+    place_list: list[tuple[str, int, str]] = field(default_factory=list)  # (report_id, line, text); none for many-unit ones
 
 
 @dataclass(frozen=True)
@@ -278,7 +278,7 @@ def find(docs: Iterable[Doc], tpl: Templates | None = None) -> tuple[list[Passag
     for pid, (members, n_reports, n_units, reason, first) in enumerate(found, 1):
         many = n_units >= tpl.min_units
         passages.append(Passage(pid, first[3], plains[first[0]], first[1], first[2], n_reports, n_units, len(members),
-                                reason is not None, reason, [] if many else [(m[1], m[2]) for m in members]))
+                                reason is not None, reason, [] if many else [(m[1], m[2], m[3]) for m in members]))
         if not many:
             pairs.extend(_pairs(pid, members, hashes, units, reason is not None))
     return passages, pairs
