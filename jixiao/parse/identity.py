@@ -247,23 +247,37 @@ def to_simplified(text: str) -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def _changing() -> frozenset[str] | None:
-    """Every character that OpenCC's t2s dictionaries may change (None: the dictionaries are not
-    where opencc-python-reimplemented keeps them, or a mapping changes the length: no screen)."""
+def _screen() -> tuple[re.Pattern, re.Pattern] | None:
+    """Two character classes over OpenCC's t2s dictionaries (None: the dictionaries are not where
+    opencc-python-reimplemented keeps them, or a mapping changes the length: no screen):
+
+    * every character that some mapping may change (an upper bound of the changed characters);
+    * the characters t2s changes wherever they stand: the character table changes them (first
+      candidate, as OpenCC takes it) and no phrase keeps them (a lower bound).
+    """
     import opencc
 
-    chars: set[str] = set()
+    changing: set[str] = set()
+    first: dict[str, dict[str, str]] = {}  # dictionary → key → the value OpenCC takes (the last line's first)
     try:
         for name in ("TSPhrases.txt", "TSCharacters.txt"):
+            first[name] = {}
             for line in (Path(opencc.__file__).parent / "dictionary" / name).read_text(encoding="utf-8").splitlines():
-                key, _, values = line.partition("\t")
+                key, _, values = line.strip().partition("\t")
                 for v in values.split():
                     if len(v) != len(key):
                         return None
-                    chars.update(a for a, b in zip(key, v) if a != b)
+                    changing.update(a for a, b in zip(key, v) if a != b)
+                first[name][key] = values.split(" ")[0]
     except OSError:
         return None
-    return frozenset(chars)
+    kept = {a for k, v in first["TSPhrases.txt"].items() for a, b in zip(k, v) if a == b}
+    always = {k for k, v in first["TSCharacters.txt"].items() if len(k) == 1 and v != k}
+
+    def cls(chars) -> re.Pattern:
+        return re.compile("[" + "".join(re.escape(c) for c in sorted(chars)) + "]" if chars else "(?!)")
+
+    return cls(changing), cls(always - kept)
 
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -284,11 +298,17 @@ def is_traditional(texts) -> bool:
     cjk = len(_CJK.findall(text))
     if cjk < 10:
         return False
-    # Cheap and exact screen (the conversion was 70 % of a report's parse time): t2s maps each
-    # key to a value of the same length, so only characters some mapping changes can differ;
-    # fewer than 10 of them means fewer than 10 changed characters.
-    changing = _changing()
-    if changing is not None and sum(1 for c in text if c in changing) < 10:
-        return False
+    # Cheap and exact bounds (the conversion was 70 % of a report's parse time): t2s maps each
+    # key to a value of the same length, so only characters some mapping changes can differ
+    # (upper bound), and characters no phrase keeps always differ (lower bound). OpenCC runs
+    # only when the threshold lies between the two.
+    screen = _screen()
+    if screen is not None:
+        most = len(screen[0].findall(text))
+        if most < 10 or most < 0.03 * cjk:
+            return False
+        least = len(screen[1].findall(text))
+        if least >= 10 and least >= 0.03 * cjk:
+            return True
     changed = sum(a != b for a, b in zip(text, to_simplified(text)))
     return changed >= 10 and changed >= 0.03 * cjk
