@@ -903,7 +903,7 @@ def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, 
                     pub, renamed = publish_file(res.path, rid, (metas or {}).get(res.path)), True
                 taken.add(pub.report_id)
                 if db:
-                    db.add(pub.sql)
+                    db.add(pub.sql, pub.search)
                     # The original file(s), checked against the sha256 the report was built from.
                     parts = [(r[2], r[3]) for r in pub.sql.get("source_parts", [])]
                     for msg in originals.store(db.conn, res.path, pub.report_id, res.sha256, parts):

@@ -59,6 +59,12 @@ class DatabaseWriter:
         self.closed = False
         self._ids: list[str] = []  # report_ids added
         self._next_section = 1
+        # A full build fills the search index as the reports come, from the documents the
+        # workers computed (search.report_documents): the writer gives every section, table,
+        # indicator and finding its rowid itself, so it knows the documents' rowids.
+        self._next = {name: 1 for name in search.KIND_ROWS}
+        self._docs: list[tuple] | None = None if previous is not None else []  # None: index from the tables
+        self._docs_reports = 0
         try:
             if previous is not None:
                 shutil.copyfile(previous, self.tmp)
@@ -70,7 +76,11 @@ class DatabaseWriter:
                 self.conn.execute(f"pragma {pragma}")
             if previous is None:
                 create_tables(sqlite_utils.Database(self.conn), indexes=False)
+                if any(t.without_rowid for t in TABLES if t.name in search.KIND_ROWS):
+                    self._docs = None
                 self.conn.execute("begin")
+                if self._docs is not None:
+                    search.begin_index(self.conn)
             else:
                 self.conn.execute("begin")
                 self._remove(list(remove_ids))
@@ -85,12 +95,16 @@ class DatabaseWriter:
                     f"values ({', '.join('?' * len(t.fields))})"
             for t in TABLES
         }
-        self._insert["sections"] = self._insert["sections"].replace("([", "(rowid, [", 1).replace("values (", "values (?, ", 1)
+        # rowids given here (the first value): the sections' always, the other documents' tables in a full build
+        self._explicit = {"sections", *(search.KIND_ROWS if self._docs is not None else ())}
+        for name in self._explicit:
+            self._insert[name] = self._insert[name].replace("([", "(rowid, [", 1).replace("values (", "values (?, ", 1)
 
     def _open_in_place(self) -> None:
         self.tmp = self.path  # no temporary: the transaction's commit is the switch
         if not self.path.is_file():
             raise FileNotFoundError(f"{self.path}: no database to change in place")
+        self._docs = None  # the index is changed from the tables (search.drop_reports, index_reports)
         self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
         try:
             # WAL: readers keep their snapshot while the one writer works; FULL: the commit is on disk
@@ -121,21 +135,46 @@ class DatabaseWriter:
                                   [doomed])
         self._next_section = (self.conn.execute("select max(rowid) from sections").fetchone()[0] or 0) + 1
 
-    def add(self, sql: dict[str, list[tuple]]) -> None:
-        """One report's rows (table → value tuples in schema order); the search index is built
-        from the tables afterwards (jixiao.search)."""
+    SEARCH_BATCH = 200  # reports whose search documents are inserted together (in rowid order)
+
+    def add(self, sql: dict[str, list[tuple]], docs: list[tuple] | None = None) -> None:
+        """One report's rows (table → value tuples in schema order) and, in a full build, its
+        search documents (:func:`jixiao.search.report_documents`). Without them, the search
+        index is built from the tables at the end (:func:`jixiao.search.create_index`)."""
+        first: dict[str, int] = {}
         for t in TABLES:
             rows = sql.get(t.name)
             if not rows:
                 continue
-            if t.name == "sections":
-                first = self._next_section
-                self._next_section += len(rows)
-                self.conn.executemany(self._insert["sections"], ((first + i, *row) for i, row in enumerate(rows)))
+            if t.name in self._explicit:
+                if t.name == "sections":
+                    first[t.name] = self._next_section
+                    self._next_section += len(rows)
+                else:
+                    first[t.name] = self._next[t.name]
+                    self._next[t.name] += len(rows)
+                self.conn.executemany(self._insert[t.name], ((first[t.name] + i, *row) for i, row in enumerate(rows)))
             else:
                 self.conn.executemany(self._insert[t.name], rows)
             self.counts[t.name] += len(rows)
         self._ids.extend(r[0] for r in sql.get("reports", []))
+        if self._docs is None:
+            return
+        if docs is None:
+            if any(sql.get(name) for name in (*search.KIND_ROWS, "table_cells")):
+                self._docs = None  # a report without its documents: the whole index from the tables
+            return
+        rows_of = search.KIND_ROWS
+        self._docs.extend((search.rowid(kind, first[rows_of[kind]] + n, row), heading, body)
+                          for kind, n, row, heading, body in docs)
+        self._docs_reports += 1
+        if self._docs_reports >= self.SEARCH_BATCH:
+            self._flush_docs()
+
+    def _flush_docs(self) -> None:
+        search.add_documents(self.conn, self._docs)
+        self._docs.clear()
+        self._docs_reports = 0
 
     def close(self) -> None:
         """Indexes, views, checks and statistics; the file is complete but not yet in place."""
@@ -166,9 +205,15 @@ class DatabaseWriter:
             if self.patch:
                 search.index_reports(self.conn, self._ids)  # the reports this build added
             else:
-                # The search index (one pass over the published tables) and the planner
-                # statistics are whole-file passes: an incremental build keeps the previous ones.
-                search.create_index(self.conn)
+                # The search index (filled as the reports came, or else one pass over the
+                # published tables) and the planner statistics are whole-file passes: an
+                # incremental build keeps the previous ones.
+                if self._docs is not None:
+                    self._flush_docs()
+                    search.finish_index(self.conn)
+                else:
+                    self.conn.execute(f"drop table if exists {search.FTS_TABLE}")
+                    search.create_index(self.conn)
                 self.conn.execute("pragma analysis_limit = 1000")  # bounded: ≤ 1000 rows per index
                 self.conn.execute("analyze")
             self.conn.execute("commit")

@@ -14,6 +14,7 @@ from .model import Report
 from .package import package_name
 from .rows import report_rows
 from .schema import TABLES, sql_value
+from .search import report_documents
 
 PER_REPORT = [t for t in TABLES if t.per_report]
 
@@ -37,6 +38,9 @@ class Built:
 class Published:
     built: Built
     sql: dict[str, list[tuple]]  # table → rows as SQLite values, in schema column order
+    # the report's search documents (jixiao.search.report_documents), computed here in the
+    # worker so that the process writing the database only inserts them; None: not computable
+    search: list[tuple] | None = None
 
     @property
     def report_id(self) -> str:
@@ -65,7 +69,8 @@ def publish(report: Report) -> Published:
     built = Built(report.report_id, report.source_file, report.source_sha256, report.fiscal_year,
                   len(report.warnings), len(report.unparsed), report.source_url, report.publisher,
                   report.published_date)
-    return Published(
-        built=built,
-        sql={t.name: sql_rows(t, rows[t.name]) for t in PER_REPORT},
-    )
+    sql = {t.name: sql_rows(t, rows[t.name]) for t in PER_REPORT}
+    return Published(built=built, sql=sql, search=report_documents(sql, _COLUMNS))
+
+
+_COLUMNS = {t.name: tuple(t.field_names) for t in PER_REPORT}

@@ -292,19 +292,100 @@ def _chunk_documents(conn, chunk: str):
         yield (3 << KIND_SHIFT) | rowid, "", index_text(join_fields(*f))
 
 
-_INSERT = f"insert into {FTS_TABLE}(rowid, {', '.join(FTS_COLUMNS)}) values (?, ?, ?)"
+# ---------------------------------------------------------------- one report's documents (build workers)
+# The same documents as :func:`documents`, computed from one report's rows before they are
+# written (in the build's worker processes, jixiao.publish): the writer then only gives each its
+# rowid (:func:`rowids`) and inserts it, instead of reading every row back and folding it in the
+# one process that writes the database.
+
+KIND_ROWS = ("sections", "source_tables", "indicators", "findings")  # the table whose rowid a kind's rowid holds
+_NEEDS = {"sections": ("heading", "body"), "source_tables": ("table_seq",),
+          "indicators": ("line", "level3", "level1", "level2", "target", "actual", "note", "standard"),
+          "findings": ("message", "expected", "actual"), "table_cells": ("table_seq", "row", "col", "line", "text")}
 
 
-def create_index(conn) -> None:
-    """Create and fill the search index in one pass over the published tables (a full build)."""
+def report_documents(sql: dict[str, list[tuple]], columns: dict[str, tuple[str, ...]]):
+    """One report's search documents from its rows (``sql``: table → value tuples, ``columns``:
+    table → column names in that order), as ``(kind number, n, row, heading, body)``: the document
+    belongs to the report's ``n``-th row of ``KIND_ROWS[kind]`` (and, for a table row, to its
+    row ``row``). None when the rows do not hold what the documents need (the build then
+    indexes from the tables, :func:`create_index`). The same documents as :func:`documents`
+    would read back for this report (tests/test_search.py says so)."""
+    at = {}
+    for name, needs in _NEEDS.items():
+        cols = columns.get(name)
+        if cols is None or name not in sql or not set(needs) <= set(cols):
+            return None
+        at[name] = [cols.index(c) for c in needs]
+    out = []
+    h, b = at["sections"]
+    for n, r in enumerate(sql["sections"]):
+        out.append((0, n, 0, index_text(r[h]), index_text(r[b])))
+    ind = [tuple(r[i] for i in at["indicators"]) for r in sql["indicators"]]
+    on_line = {r[0] for r in ind if r[0] is not None}
+    (q,) = at["source_tables"]
+    tables = {r[q]: n for n, r in enumerate(sql["source_tables"])}
+    seq_i, row_i, col_i, line_i, text_i = at["table_cells"]
+    grouped: dict[tuple, list] = {}
+    for r in sorted(sql["table_cells"], key=lambda r: (r[seq_i], r[row_i], r[col_i])):
+        grouped.setdefault((r[seq_i], r[row_i]), []).append(r)
+    absorbed: dict[int, list[str]] = {}  # line → cells of an indicator's row
+    for (table_seq, row), cells in grouped.items():
+        lines = [c[line_i] for c in cells if c[line_i] is not None]
+        first_line = min(lines) if lines else None
+        texts = [c[text_i] for c in cells if c[text_i]]
+        n = tables.get(table_seq)
+        if first_line in on_line:
+            absorbed[first_line] = texts
+        elif texts and n is not None and row < (1 << ROW_BITS):
+            out.append((1, n, row, "", index_text(join_fields(*texts))))
+    for n, (line, level3, *f) in enumerate(ind):
+        out.append((2, n, 0, index_text(level3), index_text(join_fields(*f, *absorbed.get(line, ())))))
+    for n, r in enumerate(sql["findings"]):
+        out.append((3, n, 0, "", index_text(join_fields(*(r[i] for i in at["findings"])))))
+    return out
+
+
+def rowid(kind: int, table_rowid: int, row: int = 0) -> int:
+    """The index rowid of a document of this kind on the row ``table_rowid`` of ``KIND_ROWS[kind]``."""
+    if kind == 0:
+        return table_rowid
+    if kind == 1:
+        return (1 << KIND_SHIFT) | (table_rowid << ROW_BITS) | row
+    return (kind << KIND_SHIFT) | table_rowid
+
+
+def begin_index(conn) -> None:
+    """Create the (empty) search index before the rows are written; :func:`add_documents` fills
+    it as the build goes, :func:`finish_index` ends it."""
     conn.execute(f"create virtual table {FTS_TABLE} using fts5({', '.join(FTS_COLUMNS)}, content='', "
                  "tokenize='unicode61')")
     # No incremental merging during the load (~20 % of the insert time): one 'optimize' at the
     # end merges everything; then the default again, for the incremental updates that follow.
     conn.execute(f"insert into {FTS_TABLE}({FTS_TABLE}, rank) values ('automerge', 0)")
-    conn.executemany(_INSERT, documents(conn))
+
+
+def add_documents(conn, docs) -> None:
+    """Insert ``(rowid, heading, body)`` documents. FTS5 writes its pending terms out as a new
+    segment whenever a rowid is lower than the one before, so they go in rowid order (the caller
+    gathers several reports' documents: each report's sections come before its tables …)."""
+    conn.executemany(_INSERT, sorted(docs, key=lambda d: d[0]))
+
+
+def finish_index(conn) -> None:
     conn.execute(f"insert into {FTS_TABLE}({FTS_TABLE}) values ('optimize')")
     conn.execute(f"insert into {FTS_TABLE}({FTS_TABLE}, rank) values ('automerge', 4)")
+
+
+_INSERT = f"insert into {FTS_TABLE}(rowid, {', '.join(FTS_COLUMNS)}) values (?, ?, ?)"
+
+
+def create_index(conn) -> None:
+    """Create and fill the search index in one pass over the published tables (a full build
+    whose rows did not bring their documents, see :func:`report_documents`)."""
+    begin_index(conn)
+    conn.executemany(_INSERT, documents(conn))
+    finish_index(conn)
 
 
 def drop_reports(conn, report_ids) -> None:
