@@ -108,7 +108,9 @@ def _canonical_bytes(conn, report_id: str) -> bytes | None:
         row = conn.execute("select text from source_texts where report_id = ?", [report_id]).fetchone()
     except sqlite3.OperationalError:  # no canonical texts in this database: store the bytes
         return None
-    return row[0].encode("utf-8") if row and row[0] else None
+    from .textstore import unpack
+
+    return unpack(row[0]).encode("utf-8") if row and row[0] else None
 
 
 def _content_nullable(conn) -> bool:

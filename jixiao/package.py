@@ -43,6 +43,7 @@ from types import SimpleNamespace
 from typing import Any, Iterator
 
 from .parquet import arrow_batch, arrow_schema, dictionary_columns
+from . import textstore
 from .schema import LICENSE, SOURCE_TITLE, TABLE_BY_NAME, TABLES, Table, frictionless_schema
 
 CORPUS = "jixiao"
@@ -191,8 +192,16 @@ PER_REPORT = [t for t in TABLES if t.per_report and "report_id" in t.field_names
 # ---------------------------------------------------------------- rows from the database
 
 
+def _connect(path: str):
+    """A read-only connection that can read the compressed canonical texts (jixiao/textstore.py)."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    textstore.register(conn)
+    return conn
+
+
 def _select(t: Table, where: str = "") -> str:
-    cols = ", ".join(f"[{c}]" for c in t.field_names)
+    cols = ", ".join(f"{textstore.SQL_FUNCTION}([{f.name}]) as [{f.name}]" if f.compressed else f"[{f.name}]"
+                     for f in t.fields)
     order = ", ".join(f"[{c}]" for c in t.primary_key)
     return f"select {cols} from [{t.name}] {where} order by {order}"
 
@@ -278,7 +287,7 @@ def _reports(conn: sqlite3.Connection, where: str = "", params=()) -> list[Simpl
 
 
 def _write_one(db_path: str, name: str, out_dir: str) -> tuple[dict, dict]:
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    conn = _connect(db_path)
     try:
         return write_table(conn, TABLE_BY_NAME[name], Path(out_dir))
     finally:
@@ -315,7 +324,7 @@ def write_corpus(db_path: str | Path, out_dir: str | Path, workers: int | None =
     if workers > 1 and Path(db).stat().st_size > PARALLEL_BYTES:
         from concurrent.futures import ProcessPoolExecutor
 
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        conn = _connect(db)
         try:  # the biggest tables first, so the processes finish together
             size = {n: conn.execute(f"select count(*) from [{n}]").fetchone()[0] * len(TABLE_BY_NAME[n].fields)
                     for n in names}
@@ -327,7 +336,7 @@ def write_corpus(db_path: str | Path, out_dir: str | Path, workers: int | None =
             done = {n: f.result() for n, f in futures.items()}
     else:
         done = {n: _write_one(db, n, str(out_dir)) for n in names}
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    conn = _connect(db)
     try:
         desc = corpus_descriptor(_reports(conn), [done[n][0] for n in names] + [done[n][1] for n in names])
     finally:
@@ -349,6 +358,7 @@ def _zip_entry(name: str) -> zipfile.ZipInfo:
 
 def report_files(conn: sqlite3.Connection, report_id: str) -> dict[str, bytes] | None:
     """One report's package files (datapackage.json + one CSV per table, BOM first), or None."""
+    textstore.register(conn)
     found = _reports(conn, "where report_id = ?", [report_id])
     if not found:
         return None

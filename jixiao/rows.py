@@ -257,9 +257,11 @@ def source_pages_rows(r: Report) -> list[dict]:
 
 
 def source_texts_rows(r: Report) -> list[dict]:
+    from .textstore import pack
+
     text = r.source_text
     return [{"report_id": r.report_id, "lines_count": text.count("\n") + (0 if text.endswith("\n") else 1)
-             if text else 0, "text": text or None}]
+             if text else 0, "text": pack(text)}]
 
 
 EXTRACTORS: dict[str, Callable[[Report], list[dict]]] = {

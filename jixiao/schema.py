@@ -49,6 +49,8 @@ class Field:
     # "table.column" this field copies (same meaning, same label; plugins/zh_labels.py, tests/test_labels.py).
     # Fields of several tables with the same name and zh title are one meaning; a zh title names one meaning.
     same_as: str | None = None
+    # Stored zlib-compressed in SQLite (jixiao/textstore.py); plain text in the data packages.
+    compressed: bool = False
 
     @property
     def is_money(self) -> bool:
@@ -730,7 +732,9 @@ TABLES: tuple[Table, ...] = (
         (
             report_id(),
             Field("lines_count", "integer", "文本行数", "Number of lines.", minimum=0),
-            Field("text", "string", "文本", "The canonical text."),
+            Field("text", "string", "文本", "The canonical text. In the SQLite database it is stored zlib-compressed "
+                  "(a BLOB: read it with the SQL function jixiao_text(text) on the site, or zlib.decompress); the "
+                  "data packages carry it as plain text.", compressed=True),
         ),
         ("report_id",), (REPORT_FK,),
     ),

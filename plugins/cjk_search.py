@@ -10,9 +10,11 @@ plugins-dir plugin otherwise runs before Datasette's own hook and loses
 """
 from datasette import hookimpl
 
+from jixiao import textstore
 from jixiao.search import register_functions
 
 
 @hookimpl(trylast=True)
 def prepare_connection(conn):
     register_functions(conn)
+    textstore.register(conn)  # jixiao_text(source_texts.text): the compressed canonical text in SQL

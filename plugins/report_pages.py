@@ -178,7 +178,7 @@ async def report_page(datasette, request):
                line
         from expense_controls where report_id = :id and item_group = 'three_public' order by seq""", p)
     evaluations = await fetch(db, "select * from evaluations where report_id = :id order by seq", p)
-    text = (await fetch(db, "select text from source_texts where report_id = :id", p) or [{"text": ""}])[0]["text"]
+    text = (await fetch(db, "select jixiao_text(text) as text from source_texts where report_id = :id", p) or [{"text": ""}])[0]["text"]
     lines = (text or "").split("\n")
     # Each figure's own line: the cell that prints it (see cell_line), so a link shows that figure.
     funds_rows = await fetch(db, "select evaluation_id, key, seq, line from funds where report_id = :id "
@@ -301,7 +301,7 @@ def original_row(conn, report_id, part):
         cursor = conn.cursor()
         cursor.row_factory = None
         # content NULL: the file is its canonical text byte for byte (jixiao/originals.py)
-        cursor.execute("select f.file_name, f.sha256, f.media_type, coalesce(f.content, substr(cast(t.text as blob), 1, f.size)) "
+        cursor.execute("select f.file_name, f.sha256, f.media_type, coalesce(f.content, substr(cast(jixiao_text(t.text) as blob), 1, f.size)) "
                        "as content from source_files f left join source_texts t on t.report_id = f.report_id "
                        "where f.report_id = :id and f.part = :part", {"id": report_id, "part": part})
         names = [d[0] for d in cursor.description]
@@ -338,7 +338,7 @@ async def source_page(datasette, request):
         return found
     report_id, db, report = found
     p = {"id": report_id}
-    text = (await fetch(db, "select text from source_texts where report_id = :id", p) or [{"text": ""}])[0]["text"]
+    text = (await fetch(db, "select jixiao_text(text) as text from source_texts where report_id = :id", p) or [{"text": ""}])[0]["text"]
     parts = await fetch(db, "select * from source_parts where report_id = :id order by part", p)
     pages = await fetch(db, "select * from source_pages where report_id = :id order by line_start", p)
     page_at = {pg["line_start"]: pg["page"] for pg in pages}

@@ -144,14 +144,24 @@ def source_of(table, request):
     return None
 
 
+def _raw(value) -> str:
+    """A cell's own value (a foreign key expanded to its label arrives as {"value", "label"})."""
+    return str(value["value"] if isinstance(value, dict) else value)
+
+
 def cell_html(labels, datasette, value, column, table, request, row=None, pks=None):
     """What render_cell shows for a code, a count of codes, a list or a blob; None: Datasette's default."""
     if value is None and table == "source_files" and column == "content" and row is not None:
         keys = row.keys() if hasattr(row, "keys") else []  # stored as the canonical text (jixiao/originals.py)
         if {"report_id", "part", "file_name", "size"} <= set(keys):
-            url = datasette.urls.path("/report/" + urllib.parse.quote(str(row["report_id"]), safe="")
+            url = datasette.urls.path("/report/" + urllib.parse.quote(_raw(row["report_id"]), safe="")
                                       + f"/original/{int(row['part'])}/" + urllib.parse.quote(str(row["file_name"]), safe=""))
             return Markup(f'<a class="blob-download" href="{escape(url)}">与规范文本相同，{int(row["size"]):,} 字节</a>')
+    if isinstance(value, bytes) and table == "source_texts" and column == "text" and row is not None:
+        keys = row.keys() if hasattr(row, "keys") else []  # compressed (jixiao/textstore.py): shown on its page
+        if "report_id" in keys:
+            url = datasette.urls.path("/report/" + urllib.parse.quote(_raw(row["report_id"]), safe="") + "/source")
+            return Markup(f'<a href="{escape(url)}">规范文本（压缩存储，{len(value):,} 字节）</a>')
     if isinstance(value, bytes):
         n = len(value)
         url = None
@@ -161,7 +171,7 @@ def cell_html(labels, datasette, value, column, table, request, row=None, pks=No
         if table == "source_files" and row is not None:
             keys = row.keys() if hasattr(row, "keys") else []
             if "report_id" in keys and "part" in keys and "file_name" in keys:
-                url = datasette.urls.path("/report/" + urllib.parse.quote(str(row["report_id"]), safe="")
+                url = datasette.urls.path("/report/" + urllib.parse.quote(_raw(row["report_id"]), safe="")
                                           + f"/original/{int(row['part'])}/"
                                           + urllib.parse.quote(str(row["file_name"]), safe=""))
         text = f"二进制内容，{n:,} 字节"

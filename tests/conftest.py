@@ -57,8 +57,11 @@ def query_rows(db: Path, sql: str, *params) -> list[dict]:
     """Rows of ``sql`` on the database file ``db`` as dicts."""
     import sqlite3
 
+    from jixiao import textstore
+
     con = sqlite3.connect(db)
     con.row_factory = sqlite3.Row
+    textstore.register(con)  # jixiao_text(): the compressed canonical texts, as on the site
     try:
         return [dict(r) for r in con.execute(sql, params)]
     finally:

@@ -12,6 +12,7 @@ from jixiao.cli import cli
 from jixiao.model import TableBlock
 from jixiao.parse import parse_file
 from jixiao.parse.tika import read_tika
+from jixiao.textstore import unpack
 
 from .formats.goldcheck import measure
 from .test_docx import docx_from_tika
@@ -68,7 +69,7 @@ def test_a_folder_of_attachments_is_one_report(tmp_path: Path) -> None:
     for f, start in con.execute("select source_file, line_start from source_tables"):
         lo, hi = next((p[1], p[2]) for p in parts if p[0] == f)
         assert lo <= start <= hi
-    text = con.execute("select text from source_texts").fetchone()[0]
+    text = unpack(con.execute("select text from source_texts").fetchone()[0])
     assert text.count("\n") >= parts[-1][2]
 
 

@@ -17,6 +17,7 @@ import sqlite3
 import urllib.parse
 
 import pytest
+from datasette.utils import tilde_encode
 
 from jixiao.build import build
 
@@ -35,7 +36,7 @@ def numbers_in(text):
 async def test_every_figure_links_to_the_line_that_prints_it(built):
     ds = await site_for(built.db)
     checked = 0
-    for r in query_rows(built.db, "select r.report_id, t.text from reports r join source_texts t using (report_id)"):
+    for r in query_rows(built.db, "select r.report_id, jixiao_text(t.text) as text from reports r join source_texts t using (report_id)"):
         lines = r["text"].split("\n")
         page = (await ds.client.get("/report/" + urllib.parse.quote(r["report_id"]))).text
         figures = page[page.index('id="figures"'):page.index('id="findings"')]
@@ -81,7 +82,7 @@ async def test_original_file_downloads_byte_for_byte(built):
 def test_a_text_original_is_not_stored_twice(built, tmp_path):
     # The samples are Tika .txt files, byte for byte their canonical text: one copy (source_texts).
     rows = query_rows(built.db, "select f.file_name, f.content is null as shared, f.size, "
-                                "length(cast(t.text as blob)) as text_bytes from source_files f "
+                                "length(cast(jixiao_text(t.text) as blob)) as text_bytes from source_files f "
                                 "join source_texts t on t.report_id = f.report_id")
     assert len(rows) == 5 and all(r["shared"] and r["text_bytes"] - r["size"] in (0, 1) for r in rows)
     # A file that is not its canonical text (here: a BOM in front) keeps its own bytes.
@@ -193,3 +194,21 @@ async def test_source_url_on_the_page_and_in_the_feed(with_sources):
     feed = (await ds.client.get("/feed.atom")).text
     assert '<link rel="via" href="https://www.yueyang.gov.cn/sfj/a.html?x=1&amp;y=2"/>' in feed
     assert "<published>2025-03-07T00:00:00Z</published>" in feed
+
+
+async def test_the_canonical_text_is_stored_compressed(built):
+    # One copy of the text, zlib-compressed (jixiao/textstore.py); SQL reads it with jixiao_text().
+    rows = query_rows(built.db, "select report_id, typeof(text) as kind, length(text) as stored, lines_count, "
+                                "jixiao_text(text) as text from source_texts")
+    assert len(rows) == 5
+    for r in rows:
+        assert r["kind"] == "blob" and r["stored"] < len(r["text"].encode("utf-8")) / 2
+        assert r["text"].count("\n") == r["lines_count"]
+    ds = await site_for(built.db)
+    rid = rows[0]["report_id"]
+    got = await ds.client.get("/jixiao/-/query.json", params={"sql": "select jixiao_text(text) as t from source_texts "
+                                                             "where report_id = :id", "id": rid, "_shape": "array"})
+    assert got.status_code == 200 and got.json()[0]["t"] == rows[0]["text"]
+    for url in ("/jixiao/source_texts/" + tilde_encode(rid), "/jixiao/source_texts?report_id=" + urllib.parse.quote(rid)):
+        page = (await ds.client.get(url)).text
+        assert "规范文本（压缩存储" in page and 'href="/report/' + urllib.parse.quote(rid, safe="") + '/source"' in page

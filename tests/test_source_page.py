@@ -6,13 +6,15 @@ import sqlite3
 import urllib.parse
 
 
+from jixiao.textstore import unpack
+
 from .conftest import ROOT
 
 
 async def test_source_page_anchors_every_line(ds, built):
     con = sqlite3.connect(built.db)
     rid, = con.execute("select report_id from reports order by report_id limit 1").fetchone()
-    text, = con.execute("select text from source_texts where report_id = ?", [rid]).fetchone()
+    text = unpack(con.execute("select text from source_texts where report_id = ?", [rid]).fetchone()[0])
     src = (ROOT / "reports" / con.execute("select source_file from reports where report_id = ?", [rid]).fetchone()[0])
     original = src.read_text("utf-8")
     # A text input's canonical text is the file itself (ending in a newline).

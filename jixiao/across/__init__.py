@@ -85,10 +85,12 @@ def _docs(conn, report_ids: Iterable[str] | None = None):
     heads: dict[str, set[int]] = {}
     for rid, ln in conn.execute("select report_id, line_start from sections where level >= 1"):
         heads.setdefault(rid, set()).add(ln)
+    from ..textstore import unpack
+
     for rid, unit, text in conn.execute(
             "select r.report_id, r.unit_name, t.text from reports r join source_texts t on t.report_id = r.report_id "
             "where t.text is not null order by r.report_id"):
-        yield Doc(rid, unit, text, frozenset(heads.get(rid, ())))
+        yield Doc(rid, unit, unpack(text), frozenset(heads.get(rid, ())))
 
 
 def _figures(summary: list[dict], inds: dict[str, list[dict]]):
