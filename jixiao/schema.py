@@ -233,9 +233,9 @@ ACROSS_TABLES: tuple[Table, ...] = (
         ),
         ("report_id", "line", "other_report_id", "other_line"),
         (ForeignKey("passage_id", "passages", "passage_id"), REPORT_FK, OTHER_REPORT_FK),
+        # Not clustered (WITHOUT ROWID): each of its indexes would then carry the whole key, both
+        # report ids (measured at 2,000 reports: 44 MB with, 35 MB without).
         per_report=False, indexes=(("passage_id", "report_id"),),
-        # clustered on its key (WITHOUT ROWID): no second copy of the key in an index (12 MB at 2,000)
-        without_rowid=True,
     ),
     Table(
         "peer_positions", "同类比较", "Position among peers",
