@@ -99,3 +99,11 @@ def test_traditional_bounds_decide_as_opencc():
     # characters only some phrases keep (著, 乾, 於 …): the bounds leave these to OpenCC
     for sample in ("显著" * 20 + "的" * 400, "於是" * 30, "乾燥" * 15 + "于" * 100):
         assert identity.is_traditional([sample]) == _opencc_decision(sample), sample[:6]
+
+
+def test_index_text_is_fold_then_split():
+    texts = ["", None, "abc", "中", "中文", "a中b", "中\u200b文", "\u200b中\u200b", "a\u200bb", "2023年度 預算執行率98.5%",
+             "（一）部門概況：\n  岳阳市司法局", "𠀀𠀁x𪚥", "中 文", "\u200b\u200b", "後臺與后台", "ｆｕｌｌ全角１２３"]
+    texts += [p.read_text("utf-8") for p in sorted(REPORTS.glob("*.txt"))]
+    for t in texts:
+        assert search.index_text(t) == search.han_split(search.fold(t)), (t or "")[:20]
