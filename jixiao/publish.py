@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 
 from .model import Report
 from .package import package_name
@@ -56,11 +57,28 @@ def _plain_ok(t) -> tuple[bool, ...]:
     return tuple(f.type not in ("array", "object", "boolean") for f in t.fields)
 
 
+_PLAIN_TYPES = frozenset(_PLAIN)
+
+
+@lru_cache(maxsize=None)
+def _getter(t):
+    """The row's values in column order, as a tuple (one C call)."""
+    names = tuple(t.field_names)
+    get = itemgetter(*names)
+    return get if len(names) > 1 else (lambda row: (get(row),))
+
+
 def sql_rows(t, rows: list[dict]) -> list[tuple]:
-    fields, ok = t.fields, _plain_ok(t)
-    return [tuple(v if k and type(v) in _PLAIN else sql_value(f, v)
-                  for f, k, v in zip(fields, ok, map(row.__getitem__, t.field_names)))
-            for row in rows]
+    fields, ok, get = t.fields, _plain_ok(t), _getter(t)
+    every_plain = all(ok)
+    out = []
+    for row in rows:
+        values = get(row)
+        # most rows (table cells …) hold only plain values: the tuple as it is
+        if not (every_plain and _PLAIN_TYPES.issuperset(map(type, values))):
+            values = tuple(v if k and type(v) in _PLAIN else sql_value(f, v) for f, k, v in zip(fields, ok, values))
+        out.append(values)
+    return out
 
 
 def publish(report: Report) -> Published:
