@@ -70,7 +70,11 @@ def _levels() -> list[list[str]]:
 
 def topic_of_text(text: str) -> str | None:
     """The topic key of a free text (an indicator name, a narrative phrase)."""
-    s = clean_text(text or "").replace(" ", "")
+    return _topic_of_clean(clean_text(text or "").replace(" ", ""))
+
+
+@functools.lru_cache(maxsize=8192)  # indicator names repeat across a worker's reports
+def _topic_of_clean(s: str) -> str | None:
     if not s:
         return None
     for key, kw in _topic_matchers():
