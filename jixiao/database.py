@@ -27,7 +27,7 @@ from typing import Iterable
 
 import sqlite_utils
 
-from .schema import TABLES, create_indexes, create_tables
+from .schema import TABLES, create_indexes, create_tables, grid_rows, storage_name
 from . import search
 from .views import VIEWS, materialise, refresh_summary, topic_counts
 
@@ -95,6 +95,9 @@ class DatabaseWriter:
                     f"values ({', '.join('?' * len(t.fields))})"
             for t in TABLES
         }
+        for t in TABLES:  # stored one row per table (schema.GRIDS): its grids, not its cells
+            if t.stored_as:
+                self._insert[t.name] = f"insert into [{t.stored_as}] values (?, ?, ?, ?)"
         # rowids given here (the first value): the sections' always, the other documents' tables in a full build
         self._explicit = {"sections", *(search.KIND_ROWS if self._docs is not None else ())}
         for name in self._explicit:
@@ -131,7 +134,7 @@ class DatabaseWriter:
             if t.name == "build_errors":
                 self.conn.execute("delete from build_errors")
             elif "report_id" in t.field_names:
-                self.conn.execute(f"delete from [{t.name}] where report_id in (select value from json_each(?))",
+                self.conn.execute(f"delete from [{storage_name(t)}] where report_id in (select value from json_each(?))",
                                   [doomed])
         self._next_section = (self.conn.execute("select max(rowid) from sections").fetchone()[0] or 0) + 1
 
@@ -155,7 +158,7 @@ class DatabaseWriter:
                     self._next[t.name] += len(rows)
                 self.conn.executemany(self._insert[t.name], ((first[t.name] + i, *row) for i, row in enumerate(rows)))
             else:
-                self.conn.executemany(self._insert[t.name], rows)
+                self.conn.executemany(self._insert[t.name], grid_rows(t, rows) if t.stored_as else rows)
             self.counts[t.name] += len(rows)
         self._ids.extend(r[0] for r in sql.get("reports", []))
         if self._docs is None:

@@ -89,6 +89,9 @@ class Table:
     # A clustered table (WITHOUT ROWID): the rows live in the primary-key B-tree itself, so there
     # is no rowid and no second copy of the key in a separate primary-key index.
     without_rowid: bool = False
+    # Stored as one row per table (a JSON grid) in this table, and read through a view of the
+    # schema's name with the schema's columns (see GRIDS); only table_cells.
+    stored_as: str | None = None
 
     @cached_property
     def field_names(self) -> list[str]:
@@ -690,8 +693,9 @@ TABLES: tuple[Table, ...] = (
             line(),
         ),
         ("report_id", "table_seq", "row", "col"), (REPORT_FK,), label_column="text",
-        # 5 M rows at 10,000 reports: clustered on its key, 135 → 72 MB at 2,000 reports (issue 16.1)
-        without_rowid=True,
+        # 5 M rows at 10,000 reports: one row per cell repeated the report id, table number and kind
+        # in each (76 MB at 2,000 reports, clustered); stored one row per table (GRIDS, ~20 MB)
+        stored_as="table_grids",
     ),
     Table(
         "source_parts", "来源文件", "Source files",
@@ -806,6 +810,52 @@ def frictionless_schema(t: Table, with_foreign_keys: bool = True) -> dict[str, A
 # ---------------------------------------------------------------- SQLite
 
 
+# ---------------------------------------------------------------- tables stored as grids
+# table_cells is stored one row per source table, its cells a JSON grid: [[[text, line], …], …]
+# (a row of cells; [text, line, page] in a paged source). The view of the schema's name gives
+# back one row per cell with the schema's columns, so every query, page, API call and package
+# reads table_cells as before. A per-report query (`where report_id = ?`) reads that report's
+# grids through the key; json_each expands them.
+GRID_DDL = """CREATE TABLE [{store}] (
+   [report_id] TEXT NOT NULL REFERENCES [reports]([report_id]),
+   [table_seq] INTEGER NOT NULL,
+   [table_kind] TEXT,
+   [cells] TEXT,
+   PRIMARY KEY ([report_id], [table_seq])
+) WITHOUT ROWID"""
+GRID_VIEW = """CREATE VIEW [{name}] AS
+SELECT g.report_id, g.table_seq, r.key + 1 AS [row], c.key + 1 AS col, g.table_kind,
+       json_extract(c.value, '$[0]') AS [text], json_extract(c.value, '$[2]') AS page,
+       json_extract(c.value, '$[1]') AS line
+FROM [{store}] g, json_each(g.cells) r, json_each(r.value) c"""
+
+
+def grid_rows(t: Table, rows: list[tuple]) -> list[tuple]:
+    """A table's cell rows (value tuples in schema order, sorted by table, row, col as the
+    extractor makes them) → its storage rows: (report_id, table_seq, table_kind, JSON grid)."""
+    import json
+
+    at = {n: i for i, n in enumerate(t.field_names)}
+    rid, seq, row, kind, text, page, line = (at[n] for n in ("report_id", "table_seq", "row", "table_kind", "text",
+                                                             "page", "line"))
+    grids: dict[tuple, list[list]] = {}
+    kinds = {}
+    for r in rows:
+        key = (r[rid], r[seq])
+        grid = grids.setdefault(key, [])
+        kinds[key] = r[kind]
+        while len(grid) < r[row]:
+            grid.append([])
+        grid[r[row] - 1].append([r[text], r[line]] if r[page] is None else [r[text], r[line], r[page]])
+    return [(k[0], k[1], kinds[k], json.dumps(g, ensure_ascii=False, separators=(",", ":")))
+            for k, g in grids.items()]
+
+
+def storage_name(t: Table) -> str:
+    """The table that holds ``t``'s rows in SQLite."""
+    return t.stored_as or t.name
+
+
 def create_tables(db: Any, indexes: bool = True) -> None:
     """Create every table of the schema in a sqlite_utils.Database (which must be empty).
 
@@ -813,6 +863,10 @@ def create_tables(db: Any, indexes: bool = True) -> None:
     after the rows are in, which is several times faster than maintaining them per insert.
     """
     for t in TABLES:
+        if t.stored_as:
+            db.execute(GRID_DDL.format(store=t.stored_as))
+            db.execute(GRID_VIEW.format(name=t.name, store=t.stored_as))
+            continue
         if t.without_rowid:
             db.execute(without_rowid_ddl(t))
             continue
@@ -849,7 +903,7 @@ def without_rowid_ddl(t: Table) -> str:
 # checked against the query plan in tests/test_indexes.py):
 # * primary keys: row pages and Datasette's keyset pagination (`where pk > :p order by pk`), and
 #   every per-report lookup of the report page (`where report_id = :id`) when report_id leads
-#   the key. table_cells is clustered on its key (WITHOUT ROWID): no second copy of the key.
+#   the key. table_cells is stored one row per table (GRIDS): its key is the only index.
 # * foreign-key columns not leading the key (e.g. indicators.report_id, funds.report_id): the
 #   report page's `where report_id = :id` on tables keyed by evaluation_id.
 # * facet columns (Field.facet / index): Datasette's facet query `select col, count(*) from t
@@ -858,8 +912,10 @@ def without_rowid_ddl(t: Table) -> str:
 #   10,000 reports cannot be counted by kind inside facet_time_limit_ms either way).
 # * composite `indexes` of a table: the lookup named next to each declaration.
 def create_indexes(db: Any) -> None:
-    """The indexes of every table (facet, join and lookup columns)."""
+    """The indexes of every table (facet, join and lookup columns); a grid's key is its index."""
     for t in TABLES:
+        if t.stored_as:
+            continue
         for col in t.indexed:
             db[t.name].create_index([col], find_unique_name=True)
         for cols in t.indexes:

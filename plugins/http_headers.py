@@ -47,6 +47,11 @@ One ``asgi_wrapper`` around the whole of Datasette:
   anonymous visitor, so the rendered response is kept in memory after the first request (per
   host and scheme, at most ``PAGE_MEMO_SIZE`` entries; visitors arriving during that first
   render wait for it). Nothing is hidden; it is simply not recomputed.
+* ``_next`` on a view (``table_cells``, stored as grids: jixiao/schema.py GRIDS):
+  Datasette pages a view by OFFSET, so ``_next=99999999`` scans that many rows and ``_next=abc``
+  was a 500 (``int('abc')``). A view's ``_next`` must be a whole number ≤ ``MAX_VIEW_OFFSET``,
+  else ``400`` with a message; deeper rows are one filter away (``?report_id=…``) or in the
+  data packages. Tables page by key (keyset) and are not limited.
 * Error pages: Datasette 1.0a41 prints a ``rich`` traceback *with local variables* (the request
   scope and headers included) for every handled error, 404s and 400s too, whenever ``rich`` is
   installed (it is: typer pulls it in). That costs ~0.7 s of event-loop time per 4xx — a scanner
@@ -71,6 +76,7 @@ from markupsafe import Markup
 # See the module docstring: no rich traceback (with locals) for every 4xx.
 datasette_handle_exception.rich = None
 
+MAX_VIEW_OFFSET = 100_000
 PAGE = "public, max-age=300, s-maxage=86400"
 DOWNLOAD = "public, max-age=3600, s-maxage=86400"
 STATIC = "public, max-age=3600, s-maxage=86400"
@@ -160,6 +166,25 @@ def _memo_key(datasette, scope, path: str, headers: dict[bytes, bytes]):
     if db is None or db.is_mutable or "/" in name:
         return None
     return (path, scope.get("scheme"), headers.get(b"host", b""))
+
+
+def _view_names() -> frozenset[str]:
+    """The site's views (jixiao.views' VIEWS are materialised as tables by the build)."""
+    from jixiao.schema import TABLES
+
+    return frozenset(t.name for t in TABLES if t.stored_as)
+
+
+_VIEW_PATH = re.compile(r"^/jixiao/([^/]+?)(?:\.(?:json|csv|xlsx))?$")
+
+
+def view_offset_ok(path: str, query: str) -> bool:
+    """False for a ``_next`` on a view that is not a whole number ≤ MAX_VIEW_OFFSET (see above)."""
+    m = _VIEW_PATH.match(path)
+    if not m or urllib.parse.unquote(m.group(1)) not in _view_names():
+        return True
+    values = [v for k, v in urllib.parse.parse_qsl(query, keep_blank_values=True) if k == "_next"]
+    return all(v.isdigit() and len(v) <= 7 and int(v) <= MAX_VIEW_OFFSET for v in values)
 
 
 def facet_count(query: str) -> int:
@@ -265,6 +290,13 @@ def wrap(app, datasette):
             return await plain_error(datasette, send, path, 400, "Too many facets",
                                      f"一次最多 {MAX_FACETS} 个分面（_facet…），请减少分面。",
                                      f"At most {MAX_FACETS} facets (_facet…) per request.")
+
+        if "_next=" in query and not view_offset_ok(path, query):
+            return await plain_error(datasette, send, path, 400, "Bad _next",
+                                     f"视图按偏移翻页：_next 须是不超过 {MAX_VIEW_OFFSET:,} 的整数；更靠后的行请先筛选"
+                                     "（例如 ?report_id=…）或下载数据包。",
+                                     f"A view pages by offset: _next must be a whole number up to {MAX_VIEW_OFFSET:,}; "
+                                     "filter (e.g. ?report_id=…) or download the data package for rows further on.")
 
         headers = _request_headers(scope)
         anonymous = b"cookie" not in headers and b"authorization" not in headers

@@ -434,8 +434,8 @@ async def test_row_pages_link_to_the_readable_pages(ds, db):
     assert f"/report/{q(f[0])}#findings" in readable((await ds.client.get(row_url("findings", f[0], f[1]))).text)
     s = db.execute("select report_id, seq from sections where level > 0 limit 1").fetchone()
     assert f"/report/{q(s[0])}#s-{s[1]}" in readable((await ds.client.get(row_url("sections", s[0], s[1]))).text)
-    c = db.execute("select report_id, table_seq, row, col from table_cells limit 1").fetchone()
-    assert f"/report/{q(c[0])}#t-{c[1]}" in readable((await ds.client.get(row_url("table_cells", *c))).text)
+    c = db.execute("select report_id, table_seq from source_tables limit 1").fetchone()
+    assert f"/report/{q(c[0])}#t-{c[1]}" in readable((await ds.client.get(row_url("source_tables", *c))).text)
     summary = readable((await ds.client.get(row_url("report_summary", rid))).text)
     assert f"/report/{q(rid)}" in summary and f"/unit/{q(rep['unit_name'])}" in summary
     # every row page of a table with a report_id links to its report

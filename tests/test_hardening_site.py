@@ -39,12 +39,12 @@ def tampered(built, tmp_path_factory) -> Path:
     rid = con.execute("select report_id from reports order by report_id limit 1").fetchone()[0]
     con.execute("update reports set unit_name = ? where report_id = ?", (HYPERLINK, rid))
     con.execute("""
-        with recursive n(i) as (select 1 union all select i + 1 from n where i < 200000)
-        insert into table_cells (report_id, table_seq, row, col, table_kind, text)
-        select ?, 9000 + i / 1000, i % 1000, 0, 'filler',
-               case i when 1 then '-3.5' when 2 then '+SUM(A1)' when 3 then '@cmd' when 4 then '-x'
-                      when 5 then char(9) || '=1' else printf('%080d', i) end
-        from n""", (rid,))
+        with recursive n(i) as (select 1 union all select i + 1 from n where i < 200000),
+        v(i, text) as (select i, case i when 1 then '-3.5' when 2 then '+SUM(A1)' when 3 then '@cmd' when 4 then '-x'
+                                        when 5 then char(9) || '=1' else printf('%080d', i) end from n)
+        insert into table_grids (report_id, table_seq, table_kind, cells)  -- table_cells' storage: one grid a table
+        select ?, 9000 + i / 1000, 'filler', json_group_array(json_array(json_array(text, null)))
+        from v group by i / 1000""", (rid,))
     con.commit()
     con.close()
     return db

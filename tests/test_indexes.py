@@ -55,15 +55,21 @@ def test_every_index_is_declared(conn):
     assert stray == []
 
 
-def test_table_cells_is_clustered_on_its_key(conn):
-    sql, = conn.execute("select sql from sqlite_master where name = 'table_cells'").fetchone()
+def test_table_cells_is_stored_one_grid_per_table(conn):
+    # one row per source table (schema.GRIDS), clustered on (report_id, table_seq); no other index
+    sql, = conn.execute("select sql from sqlite_master where name = 'table_grids'").fetchone()
     assert sql.rstrip().upper().endswith("WITHOUT ROWID")
-    assert [cols for _, tbl, cols in _indexes(conn) if tbl == "table_cells"] == []
-    # the report page's cells: one range of the key, already in order (no sort, no other index)
+    assert [cols for _, tbl, cols in _indexes(conn) if tbl in ("table_grids", "table_cells")] == []
+    assert conn.execute("select type from sqlite_master where name = 'table_cells'").fetchone() == ("view",)
+    # the report page's cells: one range of the grids' key (the sort is of that report's cells only)
     rid, = conn.execute("select report_id from table_cells limit 1").fetchone()
     p = plan(conn, "select table_seq, row, col, text from table_cells where report_id = :id "
                    "order by table_seq, row, col", id=rid)
-    assert "SEARCH table_cells USING PRIMARY KEY (report_id=?)" in p and "TEMP B-TREE" not in p
+    assert "SEARCH g USING PRIMARY KEY (report_id=?)" in p
+    n_view = conn.execute("select count(*) from table_cells where report_id = ?", [rid]).fetchone()[0]
+    n_grid = conn.execute("select sum(json_array_length(r.value)) from table_grids g, json_each(g.cells) r "
+                          "where g.report_id = ?", [rid]).fetchone()[0]
+    assert n_view == n_grid > 0
     # the public API is unchanged: every column, in schema order
     assert [r[1] for r in conn.execute("pragma table_info(table_cells)")] == table("table_cells").field_names
 

@@ -252,3 +252,16 @@ def test_served_database_file_is_unchanged_by_a_load(built, tmp_path):
     assert report["errors"] == 0, report
     assert report["5xx"] == 0, report
     assert sha256(built.db) == before
+
+
+async def test_a_view_pages_by_a_bounded_offset(ds):
+    # table_cells is a view over its grids (jixiao/schema.py GRIDS): Datasette pages it by OFFSET,
+    # so _next must be a small whole number (deep rows: filter by report, or the data package).
+    r = await get(ds, "/jixiao/table_cells.json?_size=5")
+    assert r.status_code == 200 and len(r.json()["rows"]) == 5 and r.json()["next"] == "5"
+    assert (await get(ds, "/jixiao/table_cells.json?_size=5&_next=5")).status_code == 200
+    for nxt in ("abc", "-1", "100001", "1" * 500):
+        r = await get(ds, f"/jixiao/table_cells.json?_next={urllib.parse.quote(nxt)}")
+        assert r.status_code == 400 and "_next" in r.text, nxt
+    # a table pages by key and is not limited
+    assert (await get(ds, "/jixiao/source_tables.json?_next=abc")).status_code in (200, 400)
