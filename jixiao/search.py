@@ -17,9 +17,13 @@ Python from the original rows, only for the hits shown (:func:`snippet`, also th
 Ranking is bounded: bm25 is computed for at most :data:`CANDIDATES` hits (the first ones in
 index order, stopped early by LIMIT), never for every hit of a common word.
 
-The build calls :func:`create_index` once after all rows are written; an incremental build
-calls :func:`drop_reports` (before the old rows go) and :func:`index_reports` (after the new
-rows are in). Removing from a contentless table needs the indexed text again, so it is
+A full build computes each report's documents in its worker processes
+(:func:`report_documents`, from the rows about to be written); the writer gives them their
+rowids and inserts them as the reports come (:func:`begin_index`, :func:`add_documents`,
+:func:`finish_index`). Without them (a report published without its documents),
+:func:`create_index` builds the index from the tables after all rows are written. An
+incremental build calls :func:`drop_reports` (before the old rows go) and
+:func:`index_reports` (after the new rows are in). Removing from a contentless table needs the indexed text again, so it is
 recomputed from the rows, which is why :func:`drop_reports` must run while they still exist.
 """
 from __future__ import annotations
