@@ -244,3 +244,38 @@ def test_a_failure_across_reports_costs_no_report(tmp_path, monkeypatch):
     errors = conn.execute("select source_file, error from build_errors").fetchall()
     assert errors == [("(跨报告发现)", "跨报告发现未能计算（ValueError: no score band for -5），其余数据照常发布")]
     assert any("跨报告发现未能计算" in line for line in result.log)
+
+
+# ---------------------------------------------------------------- LSH as datasketch does it
+
+
+def _datasketch_buckets(sigs):
+    """The buckets of datasketch's own MinHashLSH (the reference passages.buckets must equal)."""
+    from datasketch import MinHash, MinHashLSH
+
+    lsh = MinHashLSH(threshold=passages.THRESHOLD, num_perm=passages.NUM_PERM)
+    m = MinHash(num_perm=passages.NUM_PERM, seed=1)
+    for uid, sig in enumerate(sigs):
+        m.hashvalues = sig
+        lsh.insert(uid, m, check_duplication=False)
+    return [sorted(table.get(h)) for table in lsh.hashtables for h in table.keys() if len(table.get(h)) >= 2]
+
+
+def test_lsh_is_datasketchs():
+    import numpy as np
+    from datasketch import MinHash, MinHashLSH
+
+    lsh = MinHashLSH(threshold=passages.THRESHOLD, num_perm=passages.NUM_PERM)
+    assert (lsh.b, lsh.r) == (passages.BANDS, passages.ROWS)
+    a, b = MinHash(num_perm=passages.NUM_PERM, seed=1).permutations
+    ours = passages.permutations()
+    assert np.array_equal(a, ours[0]) and np.array_equal(b, ours[1]) and ours[0].dtype == a.dtype
+    # real texts: every paragraph of the samples, and near copies of them (a few characters changed)
+    texts = [p for f in sorted((ROOT / "reports").glob("*.txt"))
+             for _, _, p in passages.paragraphs(passages.Doc(f.name, None, f.read_text("utf-8")))]
+    texts += [t[:len(t) // 2] + "改" + t[len(t) // 2 + 1:] for t in texts[::3]] + texts[::7]
+    sigs = np.array(list(passages.signatures([passages.trigram_hashes(passages.key(t)) for t in texts])),
+                    dtype=np.uint32)
+    expected = _datasketch_buckets(sigs)
+    assert len(expected) > 50
+    assert list(passages.buckets(sigs)) == expected

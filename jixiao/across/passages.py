@@ -3,7 +3,8 @@
 A *passage* is a narrative paragraph (one source line that is not a table cell and not a
 section heading) of at least :data:`MIN_CHARS` characters once normalised. Two places hold the
 same passage when their normalised texts are equal (exact: a hash) or near-equal: character
-trigrams, MinHash signatures and LSH buckets (datasketch) propose candidates, and the Jaccard
+trigrams, MinHash signatures and LSH buckets (datasketch's scheme, parameters and buckets,
+computed in numpy: :func:`permutations`, :func:`buckets`) propose candidates, and the Jaccard
 similarity of the two trigram sets (≥ :data:`THRESHOLD`; trigrams hashed to 32 bits, so exact but
 for the rare collision) decides. The places linked this
 way form one passage.
@@ -27,8 +28,11 @@ import yaml
 
 MIN_CHARS = 20  # normalised characters: shorter lines are headings, labels or stock phrases
 SHINGLE = 3  # character n-grams (Chinese has no spaces to split words on)
-NUM_PERM = 32  # LSH bands x rows (5, 6) at THRESHOLD: the cost is trigrams x permutations
+NUM_PERM = 32  # the cost is trigrams x permutations
 THRESHOLD = 0.7  # Jaccard similarity of the trigram sets
+# LSH bands x rows: what datasketch's MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM) chooses
+# (its _optimal_param, which imports scipy: 1.3 s a build; tests/test_across.py checks they agree)
+BANDS, ROWS = 5, 6
 LINK_CAP = 8  # earlier members of an LSH bucket a text is compared with
 PAIR_CAP = 10  # pairs stored per place (the most similar, own unit first)
 
@@ -191,9 +195,8 @@ def signatures(hashes: list, chunk: int = 2000):
     concatenated trigrams (contiguous 1-D arrays: ~20× faster than the (trigrams × permutations)
     matrix, which does not fit the cache). Yields one uint32 array of NUM_PERM values per text."""
     import numpy as np
-    from datasketch import MinHash
 
-    a, b = MinHash(num_perm=NUM_PERM, seed=1).permutations
+    a, b = permutations()
     for start in range(0, len(hashes), chunk):
         hs = hashes[start:start + chunk]
         offsets = np.cumsum([0] + [len(h) for h in hs[:-1]])
@@ -204,36 +207,55 @@ def signatures(hashes: list, chunk: int = 2000):
         yield from sig
 
 
+def permutations(num_perm: int = NUM_PERM, seed: int = 1):
+    """The affine permutations (a, b) of datasketch's ``MinHash(num_perm, seed)`` (scheme affine32:
+    h → a·h + b mod 2³², a odd), drawn from the same seeded generator (a test checks they are equal)."""
+    import numpy as np
+
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return a, b
+
+
+def buckets(sigs) -> Iterable[list[int]]:
+    """The LSH buckets of two or more texts, as datasketch's MinHashLSH (BANDS × ROWS) fills them:
+    band by band, each bucket the texts whose signatures agree on the whole band, buckets in the
+    order of their first text, members ascending. One numpy grouping per band (inserting the
+    texts one by one into datasketch's index cost 3.5 s of the 14 s at 2,000 reports)."""
+    import numpy as np
+
+    for band in range(BANDS):
+        part = np.ascontiguousarray(sigs[:, band * ROWS:(band + 1) * ROWS])
+        rows = part.view(np.dtype((np.void, part.dtype.itemsize * ROWS))).ravel()
+        _, first, inverse, counts = np.unique(rows, return_index=True, return_inverse=True, return_counts=True)
+        inverse = inverse.ravel()
+        by_bucket = np.argsort(inverse, kind="stable")  # texts grouped by bucket, ascending within it
+        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        shared = np.nonzero(counts >= 2)[0]
+        for g in shared[np.argsort(first[shared], kind="stable")]:
+            yield by_bucket[starts[g]:starts[g] + counts[g]].tolist()
+
+
 def near_groups(keys: list[str]) -> tuple[_Union, list]:
     """Link distinct texts whose trigram Jaccard is ≥ THRESHOLD, found through MinHash LSH; returns
     the groups and each text's trigram hashes (for the similarities of the pairs)."""
-    from datasketch import MinHash, MinHashLSH
+    import numpy as np
 
     groups = _Union(len(keys))
     hashes = [trigram_hashes(k) for k in keys]  # ~4 bytes a character: kept for the whole run
     if len(keys) < 2:
         return groups, hashes
-    lsh = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM)
-    # One MinHash carries each signature in turn: insert reads its values at once and keeps only
-    # the band hashes (building a MinHash per text cost as much as computing the signatures).
-    m = MinHash(num_perm=NUM_PERM, seed=1)
-    for uid, sig in enumerate(signatures(hashes)):
-        m.hashvalues = sig
-        lsh.insert(uid, m, check_duplication=False)
-    for table in lsh.hashtables:
-        for h in table.keys():
-            members = table.get(h)
-            if len(members) < 2:
-                continue
-            members = sorted(members)
-            for i in range(1, len(members)):
-                a = members[i]
-                for b in members[max(0, i - LINK_CAP):i]:
-                    if groups.find(a) == groups.find(b):
-                        break
-                    if hashed_jaccard(hashes[a], hashes[b]) >= THRESHOLD:
-                        groups.union(a, b)
-                        break
+    sigs = np.array(list(signatures(hashes)), dtype=np.uint32)  # NUM_PERM × 4 bytes a text
+    for members in buckets(sigs):
+        for i in range(1, len(members)):
+            a = members[i]
+            for b in members[max(0, i - LINK_CAP):i]:
+                if groups.find(a) == groups.find(b):
+                    break
+                if hashed_jaccard(hashes[a], hashes[b]) >= THRESHOLD:
+                    groups.union(a, b)
+                    break
     return groups, hashes
 
 
