@@ -72,3 +72,28 @@ def unit_url(datasette, unit_name):
 async def render(datasette, request, template, context):
     html = await datasette.render_template([template], context, request=request)
     return Response.html(html)
+
+
+UNKNOWN = "不详"  # a region part that is NULL in the data, in URLs and on pages
+
+
+def part(value):
+    return UNKNOWN if value is None else value
+
+
+def region_url(datasette, *parts):
+    """/region/<省>[/<市>[/<县>]]; a NULL part is 不详."""
+    return datasette.urls.path("/region/" + "/".join(urllib.parse.quote(part(p), safe="") for p in parts))
+
+
+def region_links(datasette, province, city=None, county=None):
+    """[(name, url)] of a report's or unit's region, from the province down."""
+    out = []
+    if province is None and city is None:
+        return out
+    out.append((part(province), region_url(datasette, province)))
+    if city is not None:
+        out.append((city, region_url(datasette, province, city)))
+        if county is not None:
+            out.append((county, region_url(datasette, province, city, county)))
+    return out
