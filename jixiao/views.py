@@ -144,6 +144,9 @@ DERIVED = {
     "media_type": Derived("文件类型", "Media (MIME) type of the file."),
     "file_content": Derived("文件内容", "The file's bytes; NULL when the file is its canonical text (a Tika .txt): "
                                         "then it is the first file_size bytes of source_texts.text in UTF-8."),
+    # table_grids (jixiao/schema.py: GRIDS), read through the view table_cells
+    "grid_cells": Derived("单元格（网格）", "The table's cells row by row as JSON: [[[text, line], …], …] "
+                                          "([text, line, page] in a paged source); table_cells lists them one per row."),
     # report_builds (jixiao/package.py: record_build_dates)
     "first_built": Derived("首次构建时间", "When this report's content (its source sha256) was first built (UTC)."),
     # search and search_hits (jixiao/search.py)
@@ -173,8 +176,10 @@ VIEW_COLUMNS = {
                     "size": "file_size", "media_type": "media_type", "content": "file_content"},
     },
     "report_builds": {"columns_from": ["reports"], "columns": {"first_built": "first_built"}},
+    "table_grids": {"columns_from": ["table_cells"], "columns": {"cells": "grid_cells"}},
 }
-VIEW_TITLES = {SUMMARY: "报告要点", TOPICS: "指标主题", "source_files": "原始文件", "report_builds": "报告构建日期"}
+VIEW_TITLES = {SUMMARY: "报告要点", TOPICS: "指标主题", "source_files": "原始文件", "report_builds": "报告构建日期",
+               "table_grids": "表格单元格（按表存储）"}
 
 # Types of the summary's computed columns (the others take the type of the column they copy).
 _COMPUTED_TYPES = {
