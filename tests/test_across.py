@@ -279,3 +279,21 @@ def test_lsh_is_datasketchs():
     expected = _datasketch_buckets(sigs)
     assert len(expected) > 50
     assert list(passages.buckets(sigs)) == expected
+
+
+async def test_copied_between_units_query(across_db):
+    ds = await site_for(across_db)
+    r = await ds.client.get("/jixiao/copied_between_units.json",
+                            params={"unit": "岳阳市法律援助中心", "page": "", "_shape": "array"})
+    rows = r.json()
+    # its paragraphs printed in another unit's report (template wording and its own years left out),
+    # most similar first, each with the text as printed at its place
+    # (this database also holds the fixture's 2023 copy of the 司法局's report: the same pairs again)
+    assert r.status_code == 200 and {x["other_report_id"] for x in rows} == {"2024-岳阳市司法局", "2023-岳阳市司法局"}
+    assert [x["similarity"] for x in rows] == sorted((x["similarity"] for x in rows), reverse=True)
+    to_2024 = [x for x in rows if x["other_report_id"] == "2024-岳阳市司法局"]
+    assert len(to_2024) == 11 and sum(x["similarity"] == 1.0 for x in to_2024) == 7
+    score = next(x for x in to_2024 if x["line"] == 597)
+    assert (score["other_line"], score["similarity"]) == (52, 0.7586) and "95.48" in score["text"]
+    first = next(x for x in to_2024 if x["line"] == 579)
+    assert first["other_line"] == 32 and first["text"].startswith("专项资金使用规范，注重绩效")
