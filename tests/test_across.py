@@ -297,3 +297,16 @@ async def test_copied_between_units_query(across_db):
     assert (score["other_line"], score["similarity"]) == (52, 0.7586) and "95.48" in score["text"]
     first = next(x for x in to_2024 if x["line"] == 579)
     assert first["other_line"] == 32 and first["text"].startswith("专项资金使用规范，注重绩效")
+
+
+async def test_copied_between_units_for_every_unit(across_db):
+    ds = await site_for(across_db)
+    every = (await ds.client.get("/jixiao/copied_between_units.json",
+                                 params={"unit": "", "page": "", "_shape": "array"})).json()
+    one = (await ds.client.get("/jixiao/copied_between_units.json",
+                               params={"unit": "岳阳市法律援助中心", "page": "", "_shape": "array"})).json()
+    # every unit's pairs: both directions of each copy, the one unit's among them
+    assert len(every) > len(one) and {(x["report_id"], x["line"], x["other_report_id"]) for x in one} <= \
+        {(x["report_id"], x["line"], x["other_report_id"]) for x in every}
+    assert {x["report_id"] for x in every} >= {"2023-岳阳市法律援助中心", "2024-岳阳市司法局"}
+    assert all(x["text"] for x in every)
