@@ -257,8 +257,8 @@ def discover(paths: Iterable[str | Path], errors: list[BuildError] | None = None
                 if Path(root) != p and not dirs and len(readable) >= 2 and _bundle_identity(readable):
                     found.setdefault(os.path.realpath(root), Path(root))
                     continue
-                for fp in readable:
-                    found.setdefault(os.path.realpath(fp), fp)
+                for fp in readable:  # a file that is not a link is where its folder really is
+                    found.setdefault(os.path.realpath(fp) if os.path.islink(fp) else os.path.join(real, fp.name), fp)
         else:
             # Named explicitly: taken whatever its suffix; a missing file becomes a build error.
             found.setdefault(os.path.realpath(p) if p.exists() else str(p), p)
@@ -781,28 +781,31 @@ def _build_locked(
         if meta:
             metas[str(f)] = meta
         todo.append((f, sha, cache_key(str(f), sha, meta)))
-    _save_hashes(cache_dir, hashed)
-
-    state = _load_state(cache_dir, out, packages)
-    fingerprint = _fingerprint(todo, errors, packages, out)
-    if state and state["fingerprint"] == fingerprint:  # nothing changed: the outputs stand
-        built = [Built(*e["built"]) for e in state["reports"]]
-        errors = [BuildError(**e) for e in state["errors"]]
-        for e in errors:
-            say(f"{e.source_file}:{e.line or ''}: error: {e.error}".replace(":: ", ": "))
-        say("nothing changed since the last build: outputs left as they are")
-        return _finish(BuildResult(reports=built, errors=errors, counts=state["counts"], parsed=0, cached=len(built),
-                                   duplicates=duplicates, seconds=time.perf_counter() - started, log=lines,
-                                   reused_folders=len(built)), out)
-    plan = _incremental_plan(state, todo) if state else None
-    if plan is not None:
-        try:
-            return _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, packages, workers,
-                          cache_dir, progress, say, started, lines, metas, file_timeout, cluster, in_place)
-        except _FullBuild as exc:
-            say(f"incremental build not possible ({exc}); building everything")
-    return _build(todo, errors, unreadable, duplicates, None, None, fingerprint, out, packages, workers, cache_dir,
-                  progress, say, started, lines, metas, file_timeout, cluster)
+    # what was hashed is saved for the next build after this one has done its work (writing it
+    # first delayed an in-place change by the JSON of every input file)
+    try:
+        state = _load_state(cache_dir, out, packages)
+        fingerprint = _fingerprint(todo, errors, packages, out)
+        if state and state["fingerprint"] == fingerprint:  # nothing changed: the outputs stand
+            built = [Built(*e["built"]) for e in state["reports"]]
+            errors = [BuildError(**e) for e in state["errors"]]
+            for e in errors:
+                say(f"{e.source_file}:{e.line or ''}: error: {e.error}".replace(":: ", ": "))
+            say("nothing changed since the last build: outputs left as they are")
+            return _finish(BuildResult(reports=built, errors=errors, counts=state["counts"], parsed=0, cached=len(built),
+                                       duplicates=duplicates, seconds=time.perf_counter() - started, log=lines,
+                                       reused_folders=len(built)), out)
+        plan = _incremental_plan(state, todo) if state else None
+        if plan is not None:
+            try:
+                return _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, packages, workers,
+                              cache_dir, progress, say, started, lines, metas, file_timeout, cluster, in_place)
+            except _FullBuild as exc:
+                say(f"incremental build not possible ({exc}); building everything")
+        return _build(todo, errors, unreadable, duplicates, None, None, fingerprint, out, packages, workers, cache_dir,
+                      progress, say, started, lines, metas, file_timeout, cluster)
+    finally:
+        _save_hashes(cache_dir, hashed)
 
 
 def _incremental_plan(state: dict, todo) -> dict | None:
