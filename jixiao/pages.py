@@ -32,6 +32,21 @@ async def run_stored(datasette, name, params, limit=None):
     return [dict(r) for r in results.rows]
 
 
+async def once_per_database(datasette, key, compute):
+    """compute() once for the immutable database (its result cannot change while it is served);
+    every time for a mutable one. Callers get a copy. (One memo for every page plugin: the keys
+    are the plugins' own names for what they remember.)"""
+    import copy
+
+    db = datasette.get_database(DB)
+    if db.is_mutable:
+        return await compute()
+    memo = db.__dict__.setdefault("_jixiao_page_memo", {})
+    if key not in memo:
+        memo[key] = await compute()
+    return copy.deepcopy(memo[key])
+
+
 async def table_count(datasette, table):
     """Row count of a table: Datasette's cached counts (from the inspect file for the immutable
     database), counted once when there is none."""
@@ -65,8 +80,20 @@ def report_url(datasette, report_id):
     return datasette.urls.path("/report/" + urllib.parse.quote(report_id, safe=""))
 
 
+def original_url(datasette, report_id, part, file_name):
+    """/report/<id>/original/<part>/<name>: one original file of a report, as the build stored it."""
+    return report_url(datasette, report_id) + f"/original/{int(part)}/" + urllib.parse.quote(str(file_name), safe="")
+
+
 def unit_url(datasette, unit_name):
     return datasette.urls.path("/unit/" + urllib.parse.quote(unit_name, safe=""))
+
+
+async def not_found(datasette, request, message):
+    """A 404 page in Chinese (raising NotFound would redirect %-encoded paths to ~-encoding)."""
+    html = await datasette.render_template(["error.html"], {"title": "未找到", "error": message, "status": 404},
+                                           request=request)
+    return Response.html(html, status=404)
 
 
 async def render(datasette, request, template, context):

@@ -22,13 +22,12 @@ Cost at 10,000 and 100,000 reports (benchmarks/scale_db.py databases):
 """
 from __future__ import annotations
 
-import copy
 import math
 import urllib.parse
 
 from datasette import hookimpl
-from datasette.utils.asgi import Response
-from jixiao.pages import DB, UNKNOWN, part, region_links, region_url, render, report_url, rows, table_count, unit_url
+from jixiao.pages import (DB, UNKNOWN, not_found, once_per_database, part, region_links, region_url, render, report_url,
+                          rows, table_count, unit_url)
 
 PAGE_SIZE = 50  # reports per page of /reports
 UNITS_PER_PAGE = 100  # units per page of /units and of a region page
@@ -39,21 +38,10 @@ CITY_LEVEL = "市本级"  # units of a city with no county
 # ---------------------------------------------------------------- once per database
 
 
-async def once(datasette, key, compute):
-    """compute() once for the immutable database, every time for a mutable one; a copy each time."""
-    db = datasette.get_database(DB)
-    if db.is_mutable:
-        return await compute()
-    memo = db.__dict__.setdefault("_jixiao_browse_memo", {})
-    if key not in memo:
-        memo[key] = await compute()
-    return copy.deepcopy(memo[key])
-
-
 async def has_department_kind(datasette) -> bool:
     async def compute():
         return "department_kind" in await datasette.get_database(DB).table_columns("reports")
-    return await once(datasette, "has_department_kind", compute)
+    return await once_per_database(datasette, "has_department_kind", compute)
 
 
 def region_key(value):
@@ -69,7 +57,7 @@ async def region_tree(datasette):
             from reports where unit_name is not null group by province, city, county""")
         found.sort(key=lambda r: (region_key(r["province"]), region_key(r["city"]), region_key(r["county"])))
         return [(r["province"], r["city"], r["county"], r["units"], r["reports"]) for r in found]
-    return await once(datasette, "region_tree", compute)
+    return await once_per_database(datasette, "region_tree", compute)
 
 
 async def choices(datasette):
@@ -89,7 +77,7 @@ async def choices(datasette):
                 datasette, "select department_kind as v, count(*) as n from reports "
                            "where department_kind is not null group by department_kind order by n desc, v")]
         return out
-    return await once(datasette, "choices", compute)
+    return await once_per_database(datasette, "choices", compute)
 
 
 def with_args(request, **changes):
@@ -157,6 +145,11 @@ def read_filters(request, departments_on):
     return f, bad
 
 
+# filter → its condition on report_summary (the value is the parameter of the filter's name)
+SUMMARY_FILTERS = (("year", "fiscal_year = :year"), ("kind", "report_kind = :kind"),
+                   ("score_min", "total_score >= :score_min"), ("score_max", "total_score <= :score_max"))
+
+
 def where_of(f):
     """SQL conditions (on report_summary) and parameters of the filters. Region and department
     filters go through the indexes of ``reports`` (province, city, county, department_kind)."""
@@ -173,18 +166,10 @@ def where_of(f):
         params["dept"] = f["dept"]
     if on_reports:
         where.append(f"report_id in (select report_id from reports where {' and '.join(on_reports)})")
-    if "year" in f:
-        where.append("fiscal_year = :year")
-        params["year"] = f["year"]
-    if "kind" in f:
-        where.append("report_kind = :kind")
-        params["kind"] = f["kind"]
-    if "score_min" in f:
-        where.append("total_score >= :score_min")
-        params["score_min"] = f["score_min"]
-    if "score_max" in f:
-        where.append("total_score <= :score_max")
-        params["score_max"] = f["score_max"]
+    for name, condition in SUMMARY_FILTERS:
+        if name in f:
+            where.append(condition)
+            params[name] = f[name]
     if f.get("errors") == "1":
         where.append("findings_error > 0")
     elif f.get("errors") == "0":
@@ -202,7 +187,7 @@ async def summary_index_leads(datasette):
             if first and first[0]["name"]:
                 leads.add(first[0]["name"])
         return sorted(leads)
-    return set(await once(datasette, "summary_index_leads", compute))
+    return set(await once_per_database(datasette, "summary_index_leads", compute))
 
 
 def order_sql(terms):
@@ -473,12 +458,6 @@ async def region_page(datasette, request):
         "n_units": sum(r[3] for r in regions), "n_reports": sum(r[4] for r in regions),
         "reports_url": datasette.urls.path("/reports?" + urllib.parse.urlencode(filter_args)),
     })
-
-
-async def not_found(datasette, request, message):
-    html = await datasette.render_template(["error.html"], {"title": "Not Found", "error": message, "status": 404},
-                                           request=request)
-    return Response.html(html, status=404)
 
 
 # ---------------------------------------------------------------- registration

@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 from jixiao import charts, schema
 from jixiao.views import SOURCE_TABLE_NAMES
 from jixiao.pages import (  # noqa: F401
-    DB, query_config, render, report_url, rows, run_stored, table_count, twin_urls)
+    DB, once_per_database, query_config, render, report_url, rows, run_stored, table_count, twin_urls)
 
 COMPARISONS = (  # (query, heading) in page order
     ("compare_units", "关键指标并列对比"),
@@ -177,20 +177,6 @@ async def compare_choices(datasette):
         }
 
     return await once_per_database(datasette, "compare_choices", compute)
-
-
-async def once_per_database(datasette, key, compute):
-    """compute() once for the immutable database (its result cannot change while it is served);
-    every time for a mutable one. Callers get a copy."""
-    import copy
-
-    db = datasette.get_database(DB)
-    if db.is_mutable:
-        return await compute()
-    memo = db.__dict__.setdefault("_jixiao_page_memo", {})
-    if key not in memo:
-        memo[key] = await compute()
-    return copy.deepcopy(memo[key])
 
 
 async def compare(datasette, request):

@@ -47,6 +47,17 @@ async def site_for(db: Path):
     return datasette
 
 
+@pytest.fixture(scope="module")
+def db(built):
+    """The sample build's database, rows as sqlite3.Row."""
+    import sqlite3
+
+    con = sqlite3.connect(built.db)
+    con.row_factory = sqlite3.Row
+    yield con
+    con.close()
+
+
 @pytest.fixture
 async def ds(built):
     """The site on the sample corpus, in process."""

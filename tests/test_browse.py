@@ -44,15 +44,7 @@ def report_links(html: str) -> list[str]:
 
 def forget(ds):
     """Drop what the plugin remembers per database (choices, region tree)."""
-    ds.get_database("jixiao").__dict__.pop("_jixiao_browse_memo", None)
-
-
-@pytest.fixture(scope="module")
-def db(built):
-    con = sqlite3.connect(built.db)
-    con.row_factory = sqlite3.Row
-    yield con
-    con.close()
+    ds.get_database("jixiao").__dict__.pop("_jixiao_page_memo", None)
 
 
 # ---------------------------------------------------------------- a synthetic corpus
