@@ -694,7 +694,7 @@ TABLES: tuple[Table, ...] = (
         ),
         ("report_id", "table_seq", "row", "col"), (REPORT_FK,), label_column="text",
         # 5 M rows at 10,000 reports: one row per cell repeated the report id, table number and kind
-        # in each (76 MB at 2,000 reports, clustered); stored one row per table (GRIDS, ~20 MB)
+        # in each (76 MB at 2,000 reports, clustered); stored one row per table (GRIDS below: 29 MB)
         stored_as="table_grids",
     ),
     Table(
@@ -810,7 +810,7 @@ def frictionless_schema(t: Table, with_foreign_keys: bool = True) -> dict[str, A
 # ---------------------------------------------------------------- SQLite
 
 
-# ---------------------------------------------------------------- tables stored as grids
+# ---------------------------------------------------------------- GRIDS: tables stored as grids
 # table_cells is stored one row per source table, its cells a JSON grid: [[[text, line], …], …]
 # (a row of cells; [text, line, page] in a paged source). The view of the schema's name gives
 # back one row per cell with the schema's columns, so every query, page, API call and package

@@ -64,6 +64,7 @@ One ``asgi_wrapper`` around the whole of Datasette:
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
 import urllib.parse
@@ -168,6 +169,7 @@ def _memo_key(datasette, scope, path: str, headers: dict[bytes, bytes]):
     return (path, scope.get("scheme"), headers.get(b"host", b""))
 
 
+@functools.lru_cache(maxsize=1)
 def _view_names() -> frozenset[str]:
     """The site's views (jixiao.views' VIEWS are materialised as tables by the build)."""
     from jixiao.schema import TABLES

@@ -26,6 +26,7 @@ from datasette import hookimpl
 from datasette.utils.asgi import AsgiFileDownload, Response
 
 from jixiao import package, schema
+from jixiao.pages import not_found
 
 DB = schema.DATABASE
 CORPUS = "jixiao"
@@ -90,12 +91,6 @@ def zip_response(path, filename):
     return AsgiFileDownload(path, content_type="application/zip",
                             headers={"content-disposition": f"attachment; filename*=UTF-8''{quoted}"})
 
-
-async def not_found(datasette, request, message):
-    """A 404 page in Chinese (raising NotFound would redirect %-encoded paths to ~-encoding)."""
-    html = await datasette.render_template(["error.html"], {"title": "未找到", "error": message, "status": 404},
-                                           request=request)
-    return Response.html(html, status=404)
 
 def _report_zip(db_path, report_id):
     conn = sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True)

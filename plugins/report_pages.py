@@ -17,6 +17,7 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 
 from jixiao import charts, schema
+from jixiao.pages import not_found, original_url, report_url, unit_url
 from jixiao.views import SOURCE_TABLE_NAMES
 
 DB = schema.DATABASE
@@ -132,19 +133,15 @@ def source_table_name(source):
     return SOURCE_TABLE_NAMES.get(source, source or "")
 
 
-def report_url(datasette, report_id):
-    return datasette.urls.path("/report/" + urllib.parse.quote(report_id, safe=""))
-
-
-
-async def not_found(datasette, request, message):
-    """A 404 page in Chinese (raising NotFound would redirect %-encoded paths to ~-encoding)."""
-    html = await datasette.render_template(["error.html"], {"title": "未找到", "error": message, "status": 404},
-                                           request=request)
-    return Response.html(html, status=404)
 
 async def fetch(db, sql, params):
     return [dict(r) for r in (await db.execute(sql, params)).rows]
+
+
+async def canonical_text(db, report_id) -> str:
+    """The report's canonical text (stored compressed: jixiao/textstore.py), "" when there is none."""
+    found = await fetch(db, "select jixiao_text(text) as text from source_texts where report_id = :id", {"id": report_id})
+    return (found[0]["text"] if found else "") or ""
 
 
 async def the_report(datasette, request):
@@ -178,7 +175,7 @@ async def report_page(datasette, request):
                line
         from expense_controls where report_id = :id and item_group = 'three_public' order by seq""", p)
     evaluations = await fetch(db, "select * from evaluations where report_id = :id order by seq", p)
-    text = (await fetch(db, "select jixiao_text(text) as text from source_texts where report_id = :id", p) or [{"text": ""}])[0]["text"]
+    text = await canonical_text(db, report_id)
     lines = (text or "").split("\n")
     # Each figure's own line: the cell that prints it (see cell_line), so a link shows that figure.
     funds_rows = await fetch(db, "select evaluation_id, key, seq, line from funds where report_id = :id "
@@ -231,7 +228,7 @@ async def report_page(datasette, request):
         "evaluations": evaluations, "findings": findings, "tables": tables, "others": others,
         "narrative": narrative_html(sections, report_url(datasette, report_id) + "/source"),
         "sections": sections, "chart": chart, "source_url": report_url(datasette, report_id) + "/source",
-        "unit_url": datasette.urls.path("/unit/" + urllib.parse.quote(report["unit_name"] or "", safe="")),
+        "unit_url": unit_url(datasette, report["unit_name"] or ""),
         "zip_url": datasette.urls.path(f"/download/report/{quoted}.zip"),
         "data_links": [(schema.table(t).zh, datasette.urls.table(DB, t) + "?" + urllib.parse.urlencode({"report_id": report_id}))
                        for t in ("sections", "expense_controls", "evaluations", "indicators", "findings", "table_cells")],
@@ -286,11 +283,6 @@ async def originals_of(datasette, db, report):
     return rows
 
 
-def original_url(datasette, report_id, part, file_name):
-    return datasette.urls.path("/report/" + urllib.parse.quote(report_id, safe="") + f"/original/{int(part)}/"
-                               + urllib.parse.quote(file_name, safe=""))
-
-
 def original_row(conn, report_id, part):
     """The original file's row, read with the length limit of plugins/sql_limits.py lifted for
     this one fixed statement (an original may be larger than any value a query may make)."""
@@ -338,7 +330,7 @@ async def source_page(datasette, request):
         return found
     report_id, db, report = found
     p = {"id": report_id}
-    text = (await fetch(db, "select jixiao_text(text) as text from source_texts where report_id = :id", p) or [{"text": ""}])[0]["text"]
+    text = await canonical_text(db, report_id)
     parts = await fetch(db, "select * from source_parts where report_id = :id order by part", p)
     pages = await fetch(db, "select * from source_pages where report_id = :id order by line_start", p)
     page_at = {pg["line_start"]: pg["page"] for pg in pages}

@@ -13,7 +13,6 @@ JSON and the CSV keep the codes. Names: jixiao/labels.py ``Codes``.
 """
 import json
 import re
-import urllib.parse
 from pathlib import Path
 
 import yaml
@@ -22,6 +21,7 @@ from markupsafe import Markup, escape
 
 from jixiao import schema
 from jixiao.labels import CODES, Labels
+from jixiao.pages import original_url, report_url
 from jixiao.schema import DATABASE
 
 
@@ -154,13 +154,12 @@ def cell_html(labels, datasette, value, column, table, request, row=None, pks=No
     if value is None and table == "source_files" and column == "content" and row is not None:
         keys = row.keys() if hasattr(row, "keys") else []  # stored as the canonical text (jixiao/originals.py)
         if {"report_id", "part", "file_name", "size"} <= set(keys):
-            url = datasette.urls.path("/report/" + urllib.parse.quote(_raw(row["report_id"]), safe="")
-                                      + f"/original/{int(row['part'])}/" + urllib.parse.quote(str(row["file_name"]), safe=""))
+            url = original_url(datasette, _raw(row["report_id"]), row["part"], row["file_name"])
             return Markup(f'<a class="blob-download" href="{escape(url)}">与规范文本相同，{int(row["size"]):,} 字节</a>')
     if isinstance(value, bytes) and table == "source_texts" and column == "text" and row is not None:
         keys = row.keys() if hasattr(row, "keys") else []  # compressed (jixiao/textstore.py): shown on its page
         if "report_id" in keys:
-            url = datasette.urls.path("/report/" + urllib.parse.quote(_raw(row["report_id"]), safe="") + "/source")
+            url = report_url(datasette, _raw(row["report_id"])) + "/source"
             return Markup(f'<a href="{escape(url)}">规范文本（压缩存储，{len(value):,} 字节）</a>')
     if isinstance(value, bytes):
         n = len(value)
@@ -171,9 +170,7 @@ def cell_html(labels, datasette, value, column, table, request, row=None, pks=No
         if table == "source_files" and row is not None:
             keys = row.keys() if hasattr(row, "keys") else []
             if "report_id" in keys and "part" in keys and "file_name" in keys:
-                url = datasette.urls.path("/report/" + urllib.parse.quote(_raw(row["report_id"]), safe="")
-                                          + f"/original/{int(row['part'])}/"
-                                          + urllib.parse.quote(str(row["file_name"]), safe=""))
+                url = original_url(datasette, _raw(row["report_id"]), row["part"], row["file_name"])
         text = f"二进制内容，{n:,} 字节"
         return Markup(f'<a class="blob-download" href="{escape(url)}">{text}</a>') if url else text
     if value is None or isinstance(value, (dict, float)) or value == "":

@@ -105,14 +105,6 @@ def q(value) -> str:
     return urllib.parse.quote(str(value), safe="")
 
 
-@pytest.fixture(scope="module")
-def db(built):
-    con = sqlite3.connect(built.db)
-    con.row_factory = sqlite3.Row
-    yield con
-    con.close()
-
-
 def visitor_tables(db) -> list[str]:
     """Tables and views a visitor can open (the hidden full-text index tables aside)."""
     return [r[0] for r in db.execute("select name from sqlite_master where type in ('table', 'view') "

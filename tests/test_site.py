@@ -24,14 +24,6 @@ QUERIES = CONFIG["databases"]["jixiao"]["queries"]
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
-@pytest.fixture
-def db(built):
-    conn = sqlite3.connect(built.db)
-    conn.row_factory = sqlite3.Row
-    yield conn
-    conn.close()
-
-
 def q(path, **params):
     return path + "?" + urllib.parse.urlencode(params)
 
