@@ -1,8 +1,11 @@
 """``jixiao build``: reports → parsed and published in worker processes (cached) → streamed
 into the database and the data packages.
 
-I/O lives here; everything it calls to shape data is pure (``jixiao.publish``, ``jixiao.rows``,
-``jixiao.schema``).
+I/O lives here and in the modules it calls for each step: :mod:`jixiao.inputs` (finding and
+hashing the inputs), :mod:`jixiao.jobs` (the per-report work in worker processes, within a time
+budget: :mod:`jixiao.budget`), :mod:`jixiao.buildstate` (the previous build's record and the
+incremental plan), :mod:`jixiao.outputs` (the switch to the new outputs); everything they call
+to shape data is pure (``jixiao.publish``, ``jixiao.rows``, ``jixiao.schema``).
 
 * **Inputs**: files and folders; every format a reader exists for (``jixiao.read.SUFFIXES``:
   text, .docx, .doc, PDF, HTML, spreadsheets, images); hidden files and folders are skipped,
@@ -48,29 +51,20 @@ I/O lives here; everything it calls to shape data is pure (``jixiao.publish``, `
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import pickle
-import shutil
-import stat
 import sys
-import tempfile
 import time
-import unicodedata
-from collections import deque
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, astuple, dataclass, field
-from functools import lru_cache
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable
 
-from .errors import ReportError
+from . import buildstate
+from .budget import DEFAULT_FILE_TIMEOUT
+from .inputs import BuildError, cache_key, discover, load_hashes, save_hashes, sha256_known
+from .jobs import publish_file, run_jobs
 from .outputs import commit_outputs, recover, sweep, versions_dir  # noqa: F401  (versions_dir: tests, benchmarks)
-from .publish import Built, Published
+from .publish import Built
 
-from .read import SUFFIXES  # noqa: E402 - every format a reader exists for
-PACKAGE_ROOT = Path(__file__).resolve().parent
 DEFAULT_INPUT = Path("reports")
 DEFAULT_DB = Path("build/jixiao.db")
 DEFAULT_PACKAGES = Path("datapackages")
@@ -82,27 +76,6 @@ class NothingBuilt(Exception):
 
 class OutputError(Exception):
     """The database or the package tree could not be written; the previous outputs are intact."""
-
-
-@dataclass
-class BuildError:
-    source_file: str
-    error: str
-    line: int | None = None
-    sha256: str | None = None
-
-
-@dataclass
-class Outcome:
-    """What a worker sends back for one file."""
-
-    path: str
-    sha256: str
-    key: str
-    published: Published | None
-    error: BuildError | None
-    from_cache: bool
-    reused: bool = False  # the package folder was hard-linked from the previous tree
 
 
 @dataclass
@@ -126,471 +99,7 @@ class BuildResult:
         return sum(r.unparsed for r in self.reports)
 
 
-# ---------------------------------------------------------------- inputs
-
-
-def _unreadable(fp: Path) -> str | None:
-    """Why ``fp`` (named like a report) cannot be read as a regular file, or None if it can."""
-    try:
-        st = os.stat(fp)  # follows symlinks: a loop or a dangling link raises here
-    except OSError as exc:
-        return f"cannot read the file: {exc.strerror or exc}"
-    if stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode):
-        return None
-    return "not a regular file (a FIFO, device or socket); not read"
-
-
-# Files that are obviously not reports: skipped with a log line, not a build error.
-_NOT_REPORTS = {".md", ".rst", ".json", ".yml", ".yaml", ".toml", ".py", ".sh", ".csv", ".tsv", ".ini", ".cfg",
-                ".log", ".db", ".sqlite", ".pickle"}
-_NOT_REPORT_NAMES = {"readme", "license", "licence", "copying", "notice", "changelog", "thumbs.db", "desktop.ini"}
-_ARCHIVES = {".zip", ".rar", ".7z", ".tar", ".gz", ".tgz", ".bz2", ".xz"}
-
-
-def not_a_report(fp: Path) -> bool:
-    return fp.suffix.lower() in _NOT_REPORTS or fp.stem.lower() in _NOT_REPORT_NAMES or fp.name.lower() in _NOT_REPORT_NAMES
-
-
-def unsupported(fp: Path) -> str:
-    suffix = fp.suffix.lower() or "(no suffix)"
-    if suffix in _ARCHIVES:
-        return f"archives are not unpacked ({suffix}): extract the files into a folder of their own"
-    return (f"unsupported file type {suffix}: not read (jixiao reads "
-            + " ".join(sorted(s for s in SUFFIXES)) + ")")
-
-
-def _bundle_identity(files: list[Path]) -> bool:
-    """Do the files of one folder belong to one report? They do unless two of them name
-    different units or different years. Only formats that parse in milliseconds are asked
-    (text, .docx, HTML, spreadsheets); PDFs, scans and .doc files do not vote."""
-    from .parse import parse_file
-
-    units: set[str] = set()
-    years: set[int] = set()
-    for f in files:
-        if f.suffix.lower() not in _CHEAP_PROBE:
-            continue
-        try:
-            with _Budget(_PROBE_SECONDS):
-                r = parse_file(f)
-        except (Exception, FileTimeout):  # noqa: BLE001 - a file that cannot be read does not vote
-            continue
-        if r.unit_name:
-            if any(r.unit_name not in u and u not in r.unit_name for u in units):
-                return False
-            units.add(r.unit_name)
-        if r.fiscal_year:
-            years.add(r.fiscal_year)
-            if len(years) > 1:
-                return False
-    return True
-
-
-_CHEAP_PROBE = {".txt", ".docx", ".html", ".htm", ".xlsx", ".xls"}
-_PROBE_SECONDS = 30.0
-
-
-def _outside(fp: str, base: str) -> str | None:
-    """Where a symlink ``fp`` points when that is outside the folder ``base`` (real path), else None."""
-    if not os.path.islink(fp):
-        return None
-    target = os.path.realpath(fp)
-    try:
-        if os.path.commonpath([target, base]) == base:
-            return None
-    except ValueError:  # another drive
-        pass
-    return target
-
-
-def discover(paths: Iterable[str | Path], errors: list[BuildError] | None = None,
-             skipped: list[str] | None = None, follow_symlinks: bool = False) -> list[Path]:
-    """Reports under ``paths``: sorted, unique, no hidden files, symlink loops cut.
-
-    A folder below an input folder that holds no folders and two or more report files is one
-    report's bundle (its files are attachments of one report) when they agree on the unit and
-    year; otherwise its files are reports of their own. Entries named like a report that are
-    not readable regular files, and files of a type jixiao does not read, are appended to
-    ``errors`` (when given); obvious non-reports (README, .md, .json …) to ``skipped``.
-    Symlinks that point outside their input folder are errors too, unless ``follow_symlinks``.
-    """
-    found: dict[str, Path] = {}
-    seen_dirs: set[str] = set()
-    bad: dict[str, BuildError] = {}
-    skips: list[str] = []
-    for p in paths:
-        p = Path(p)
-        if p.is_dir():
-            base = os.path.realpath(p)
-
-            def refused(fp: Path) -> bool:
-                target = None if follow_symlinks else _outside(str(fp), base)
-                if target:
-                    bad.setdefault(str(fp), BuildError(
-                        str(fp), f"a symbolic link to {target}, outside the input folder: not followed "
-                                 "(build --follow-symlinks to read it)"))
-                return bool(target)
-
-            for root, dirs, files in os.walk(p, followlinks=True):
-                real = os.path.realpath(root)
-                if real in seen_dirs:
-                    dirs[:] = []
-                    continue
-                seen_dirs.add(real)
-                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not refused(Path(root) / d))
-                readable: list[Path] = []
-                for f in sorted(files):
-                    fp = Path(root) / f
-                    if f.startswith(".") or refused(fp):
-                        continue
-                    if fp.suffix.lower() not in SUFFIXES:
-                        if not_a_report(fp):
-                            skips.append(f"{fp}: not a report ({fp.suffix or fp.name}); skipped")
-                        else:
-                            bad.setdefault(str(fp), BuildError(str(fp), unsupported(fp)))
-                        continue
-                    why = _unreadable(fp)
-                    if why:
-                        bad.setdefault(str(fp), BuildError(str(fp), why))
-                    elif stat.S_ISREG(os.stat(fp).st_mode):
-                        readable.append(fp)
-                if Path(root) != p and not dirs and len(readable) >= 2 and _bundle_identity(readable):
-                    found.setdefault(os.path.realpath(root), Path(root))
-                    continue
-                for fp in readable:  # a file that is not a link is where its folder really is
-                    found.setdefault(os.path.realpath(fp) if os.path.islink(fp) else os.path.join(real, fp.name), fp)
-        else:
-            # Named explicitly: taken whatever its suffix; a missing file becomes a build error.
-            found.setdefault(os.path.realpath(p) if p.exists() else str(p), p)
-    if errors is not None:
-        errors.extend(bad[k] for k in sorted(bad))
-    if skipped is not None:
-        skipped.extend(skips)
-    return sorted(found.values(), key=lambda q: str(q))
-
-
-_RACY_NS = 2_000_000_000  # a file changed this recently may change again within its timestamp: hash it
-
-
-def _hashes_file(cache_dir) -> Path | None:
-    return Path(cache_dir) / "hashes.json" if cache_dir else None
-
-
-def _load_hashes(cache_dir) -> dict[str, list]:
-    """What the previous build hashed: absolute path → [size, mtime_ns, ctime_ns, inode, sha256]."""
-    hf = _hashes_file(cache_dir)
-    try:
-        return json.loads(hf.read_text(encoding="utf-8")) if hf and hf.exists() else {}
-    except (ValueError, OSError):
-        return {}
-
-
-def _save_hashes(cache_dir, hashed: dict[str, list]) -> None:
-    hf = _hashes_file(cache_dir)
-    if not hf:
-        return
-    try:
-        hf.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=hf.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(hashed, fh, ensure_ascii=False)
-        os.replace(tmp, hf)
-    except OSError:  # an optimisation: the next build hashes again
-        pass
-
-
-def _sha256_known(path: Path, known: dict[str, list], hashed: dict[str, list]) -> str:
-    """``sha256_entry(path)``, without reading a regular file whose size, times and inode are the
-    ones it had when the previous build hashed it (a no-change rebuild of 10,000 files then
-    stats them instead of reading 500 MB). ctime cannot be set back by a user; a file changed
-    in the last two seconds is always read."""
-    if path.is_dir():
-        return sha256_entry(path)
-    st = os.stat(path)
-    key = os.path.abspath(path)
-    sig = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
-    old = known.get(key)
-    if old and old[:4] == sig:
-        sha = old[4]
-    else:
-        sha = sha256_entry(path)
-    if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > _RACY_NS:
-        hashed[key] = sig + [sha]
-    return sha
-
-
-def sha256_entry(path: Path) -> str:
-    """A file's sha256; for a bundle folder, the hash of its files' names and hashes."""
-    if not path.is_dir():
-        return sha256_file(path)
-    from .read.bundle import bundle_sha256
-
-    files = [(f.name, f.read_bytes()) for f in sorted(path.iterdir())
-             if f.is_file() and not f.name.startswith(".") and f.suffix.lower() in SUFFIXES]
-    return bundle_sha256(files)
-
-
-@lru_cache(maxsize=1)
-def code_version() -> str:
-    """Hash of the package's source and vocabularies: part of the cache key, so any code change
-    (parser, checks, rows, schema) invalidates the cache."""
-    h = hashlib.sha256()
-    files = sorted(PACKAGE_ROOT.rglob("*.py")) + sorted((PACKAGE_ROOT / "vocab").rglob("*.yml"))
-    for f in files:
-        h.update(f.relative_to(PACKAGE_ROOT).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
-    return h.hexdigest()[:16]
-
-
-def cache_key(path: str, sha256: str, meta: dict | None = None) -> str:
-    """The file's content and its name: the name is published (reports.source_file); and its
-    sources.csv row, when there is one (published too: reports.source_url …)."""
-    key = f"{sha256}-{hashlib.sha256(Path(path).name.encode()).hexdigest()[:8]}"
-    if meta:
-        key += "-" + hashlib.sha256(json.dumps(meta, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:8]
-    return key
-
-
-# ---------------------------------------------------------------- parse + publish (worker processes)
-
-
-def publish_file(path: str, report_id: str | None = None, meta: dict | None = None) -> Published:
-    """Parse and publish one file (``report_id`` overrides the parsed one; ``meta``: its
-    sources.csv row, joined here, after parsing). Raises ReportError."""
-    from .parse import parse_file
-    from .publish import publish
-
-    report = parse_file(path)
-    if report_id:
-        report.report_id = report_id
-    # NFC: names that look the same are the same (a name typed on macOS arrives decomposed),
-    # so they cannot give two ids that look identical.
-    for attr in ("report_id", "unit_name", "title"):
-        if isinstance(getattr(report, attr, None), str):
-            setattr(report, attr, unicodedata.normalize("NFC", getattr(report, attr)))
-    for k, v in (meta or {}).items():
-        setattr(report, k, v)
-    return publish(report)
-
-
-DEFAULT_FILE_TIMEOUT = 300.0  # seconds a file may take: a 50-page scan OCRs at ~5 s a page
-_NATIVE_GRACE = 60.0  # CPU seconds past the budget before a worker stuck in native code is killed
-_in_worker = False  # set in worker processes (see _worker_init)
-
-
-class FileTimeout(BaseException):
-    """A file took longer than its time budget. A BaseException, so that a reader's
-    ``except Exception`` cannot swallow it and go on."""
-
-
-def _on_alarm(signum, frame):
-    raise FileTimeout()
-
-
-class _Budget:
-    """A wall-clock budget for one file: SIGALRM raises :class:`FileTimeout` in the code that
-    runs (parsers, OCR waiting on tesseract). Code stuck in C never sees the exception, so in a
-    worker process a CPU-time timer with the default action (SIGVTALRM terminates the process)
-    backs it up: the dead worker is then handled like any other (see :func:`run_jobs`). Only in
-    the main thread, and only where the platform has these timers."""
-
-    def __init__(self, seconds: float | None):
-        import signal
-        import threading
-
-        self.seconds = seconds if seconds and hasattr(signal, "setitimer") else None
-        if threading.current_thread() is not threading.main_thread():
-            self.seconds = None
-
-    def __enter__(self):
-        import signal
-
-        if self.seconds:
-            self._old = signal.signal(signal.SIGALRM, _on_alarm)
-            signal.setitimer(signal.ITIMER_REAL, self.seconds)
-            if _in_worker:
-                signal.signal(signal.SIGVTALRM, signal.SIG_DFL)
-                signal.setitimer(signal.ITIMER_VIRTUAL, self.seconds + _NATIVE_GRACE)
-        return self
-
-    def __exit__(self, *exc):
-        import signal
-
-        if self.seconds:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            if _in_worker:
-                signal.setitimer(signal.ITIMER_VIRTUAL, 0)
-            signal.signal(signal.SIGALRM, self._old)
-        return False
-
-
-def _worker_init(parent: int) -> None:
-    """In each worker process: die with the build. On Linux the kernel sends SIGKILL when the
-    parent goes (PR_SET_PDEATHSIG); elsewhere a thread watches the parent's pid."""
-    global _in_worker
-    _in_worker = True
-    try:
-        import ctypes
-        import signal
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.prctl(1, signal.SIGKILL, 0, 0, 0) != 0:  # PR_SET_PDEATHSIG
-            raise OSError
-    except (OSError, AttributeError):
-        import threading
-
-        def watch():
-            while os.getppid() == parent:
-                time.sleep(1)
-            os._exit(1)
-
-        threading.Thread(target=watch, daemon=True).start()
-    if os.getppid() != parent:  # the parent died before the signal was armed
-        os._exit(1)
-
-
-def work(path: str, sha256: str, cache_dir: str | None, parts: str | None = None,
-         reuse_from: str | None = None, meta: dict | None = None, timeout: float | None = None) -> Outcome:
-    """Parse and publish one file (or take it from the cache). ``timeout``: the file's time
-    budget in seconds. (``parts``, ``reuse_from``: unused since workers stopped writing package
-    folders — the packages are written from the finished database, jixiao/package.py.)"""
-    key = cache_key(path, sha256, meta)
-    try:
-        with _Budget(timeout):
-            out = _work(path, sha256, key, cache_dir, meta)
-    except FileTimeout:
-        return Outcome(path, sha256, key, None, BuildError(
-            path, f"not built: over its time budget of {timeout:g} s (build --file-timeout)", None, sha256), False)
-    return out
-
-
-def _work(path: str, sha256: str, key: str, cache_dir: str | None, meta: dict | None = None) -> Outcome:
-    cache_file = Path(cache_dir) / code_version() / f"{key}.pickle" if cache_dir else None
-    if cache_file and cache_file.exists():
-        try:
-            with open(cache_file, "rb") as fh:
-                pub = pickle.load(fh)
-            if isinstance(pub, Published):
-                return Outcome(path, sha256, key, pub, None, True)
-        except FileTimeout:
-            raise
-        except Exception:  # noqa: BLE001 - a damaged cache entry is built again
-            pass
-        cache_file.unlink(missing_ok=True)
-    try:
-        pub = publish_file(path, None, meta)
-    except FileTimeout:
-        raise
-    except ReportError as exc:
-        return Outcome(path, sha256, key, None, BuildError(path, exc.reason, exc.line, sha256), False)
-    except Exception as exc:  # a parser or publishing bug must not stop the build either
-        return Outcome(path, sha256, key, None, BuildError(path, f"{type(exc).__name__}: {exc}", None, sha256), False)
-    if cache_file:
-        try:
-            cache_file.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=cache_file.parent, suffix=".tmp")
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(pub, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, cache_file)
-        except OSError:  # the cache is an optimisation: a full disk must not fail the report
-            pass
-    return Outcome(path, sha256, key, pub, None, False)
-
-
-def _pool(workers: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=workers, initializer=_worker_init, initargs=(os.getpid(),))
-
-
-def _alone(job: tuple) -> Outcome:
-    """One job in a process of its own (after its worker died): a second death is its error."""
-    from concurrent.futures.process import BrokenProcessPool
-
-    path, sha = job[0], job[1]
-    meta = job[5] if len(job) > 5 else None
-
-    def clear_parts() -> None:  # what the dead worker may have half-written for this job
-        if len(job) > 3 and job[3]:
-            shutil.rmtree(Path(job[3]) / cache_key(path, sha, meta), ignore_errors=True)
-
-    clear_parts()
-    with _pool(1) as pool:
-        try:
-            return pool.submit(work, *job).result()
-        except BrokenProcessPool:
-            clear_parts()
-            budget = job[6] if len(job) > 6 and job[6] else None
-            return Outcome(path, sha, cache_key(path, sha, meta), None, BuildError(
-                path, "not built: its worker process died twice while building it (killed, out of memory"
-                + (f", or stuck in native code past its time budget of {budget:g} s)" if budget else ")"),
-                None, sha), False)
-
-
-def run_jobs(jobs: list[tuple], workers: int, cluster=None) -> Iterator[Outcome]:
-    """Outcomes in job order, computed by ``workers`` processes (inline when 1), or with
-    ``cluster`` (a Dask scheduler address) on that cluster (:mod:`jixiao.cluster`).
-
-    At most a few jobs per worker are in flight: cached results come back faster than the
-    main process can write them, and unbounded they would pile up in memory.
-
-    If a worker process dies (killed, out of memory), the pool is broken: the jobs it had in
-    flight are run again, each in a process of its own (a job whose process dies again becomes
-    an error outcome), and the rest go on in a new pool.
-    """
-    from concurrent.futures import ThreadPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-
-    if cluster:
-        from .cluster import run_on_cluster
-
-        yield from run_on_cluster(jobs, cluster)
-        return
-    if workers <= 1 or len(jobs) <= 1:
-        for job in jobs:
-            yield work(*job)
-        return
-    window = workers * 4
-    queue = deque(jobs)
-    while queue:
-        pending: deque = deque()  # (job, future)
-        broken = False
-        pool = _pool(min(workers, len(queue)))
-        try:
-            while queue or pending:
-                try:
-                    while queue and len(pending) < window:
-                        job = queue[0]
-                        pending.append((job, pool.submit(work, *job)))
-                        queue.popleft()
-                    out = pending[0][1].result()
-                except BrokenProcessPool:
-                    broken = True
-                    break
-                pending.popleft()
-                yield out
-        finally:  # closed early (an error in the caller): drop what has not started, wait for the rest
-            for _, fut in pending:
-                fut.cancel()
-            pool.shutdown(wait=True, cancel_futures=True)
-        if broken:
-            def again(item):
-                job, fut = item
-                if fut.done() and not fut.cancelled() and fut.exception() is None:
-                    return fut.result()
-                return _alone(job)
-
-            with ThreadPoolExecutor(max_workers=workers) as threads:
-                results = list(threads.map(again, pending))
-            yield from results
-
-
 # ---------------------------------------------------------------- the build
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def next_free_id(report_id: str, taken: set[str]) -> str:
@@ -600,73 +109,6 @@ def next_free_id(report_id: str, taken: set[str]) -> str:
         n += 1
         rid = f"{report_id}-{n}"
     return rid
-
-
-# ---------------------------------------------------------------- what the previous build wrote
-
-
-def _state_file(cache_dir) -> Path | None:
-    return Path(cache_dir) / code_version() / "outputs.json" if cache_dir else None
-
-
-def _stat(p: Path) -> list[int] | None:
-    try:
-        st = p.stat()
-        return [st.st_size, st.st_mtime_ns, st.st_ino]
-    except OSError:
-        return None
-
-
-def _fingerprint(todo, errors, packages, out) -> str:
-    h = hashlib.sha256()
-    h.update(json.dumps([[str(f), key] for f, _, key in todo] +
-                        [[e.source_file, e.error, e.line] for e in errors] + [str(out), str(packages)],
-                        ensure_ascii=False).encode())
-    return h.hexdigest()
-
-
-def _load_state(cache_dir, out, packages) -> dict | None:
-    """The previous build's record of its outputs, if they are still exactly what it wrote."""
-    sf = _state_file(cache_dir)
-    if not (sf and out and sf.exists()):
-        return None
-    try:
-        state = json.loads(sf.read_text(encoding="utf-8"))
-        where = str(Path(packages).resolve()) if packages else None
-        corpus = _stat(Path(packages) / "jixiao" / "datapackage.json") if packages else None
-        if (state["out"] == str(Path(out).resolve()) and state["packages"] == where
-                and state["db_stat"] == _stat(Path(out)) and state["packages_stat"] == corpus):
-            return state
-    except (ValueError, KeyError, OSError):
-        pass
-    return None
-
-
-def _save_state(cache_dir, out, packages, fingerprint, entries, errors, counts) -> None:
-    sf = _state_file(cache_dir)
-    if not sf:
-        return
-    try:
-        sf.parent.mkdir(parents=True, exist_ok=True)
-        state = {
-            "fingerprint": fingerprint, "out": str(Path(out).resolve()),
-            "packages": str(Path(packages).resolve()) if packages else None, "db_stat": _stat(Path(out)),
-            "packages_stat": _stat(Path(packages) / "jixiao" / "datapackage.json") if packages else None,
-            "reports": entries, "errors": [asdict(e) for e in errors], "counts": counts,
-        }
-        fd, tmp = tempfile.mkstemp(dir=sf.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(state, fh, ensure_ascii=False)
-        os.replace(tmp, sf)
-    except OSError:
-        pass
-
-
-class _FullBuild(Exception):
-    """An incremental build met a case only a full build settles (a report_id or folder clash)."""
-
-
-# ---------------------------------------------------------------- the build
 
 
 def build(
@@ -765,10 +207,10 @@ def _build_locked(
     todo: list[tuple[Path, str, str]] = []  # file, sha256, cache key
     first_by_sha: dict[str, str] = {}
     duplicates = 0
-    known, hashed = _load_hashes(cache_dir), {}
+    known, hashed = load_hashes(cache_dir), {}
     for f in files:
         try:
-            sha = _sha256_known(f, known, hashed)
+            sha = sha256_known(f, known, hashed)
         except OSError as exc:
             errors.append(BuildError(str(f), f"cannot read the file: {exc.strerror or exc}"))
             continue
@@ -784,8 +226,8 @@ def _build_locked(
     # what was hashed is saved for the next build after this one has done its work (writing it
     # first delayed an in-place change by the JSON of every input file)
     try:
-        state = _load_state(cache_dir, out, packages)
-        fingerprint = _fingerprint(todo, errors, packages, out)
+        state = buildstate.load_state(cache_dir, out, packages)
+        fingerprint = buildstate.build_fingerprint(todo, errors, packages, out)
         if state and state["fingerprint"] == fingerprint:  # nothing changed: the outputs stand
             built = [Built(*e["built"]) for e in state["reports"]]
             errors = [BuildError(**e) for e in state["errors"]]
@@ -795,30 +237,17 @@ def _build_locked(
             return _finish(BuildResult(reports=built, errors=errors, counts=state["counts"], parsed=0, cached=len(built),
                                        duplicates=duplicates, seconds=time.perf_counter() - started, log=lines,
                                        reused_folders=len(built)), out)
-        plan = _incremental_plan(state, todo) if state else None
+        plan = buildstate.incremental_plan(state, todo) if state else None
         if plan is not None:
             try:
                 return _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, packages, workers,
                               cache_dir, progress, say, started, lines, metas, file_timeout, cluster, in_place)
-            except _FullBuild as exc:
+            except buildstate.FullBuild as exc:
                 say(f"incremental build not possible ({exc}); building everything")
         return _build(todo, errors, unreadable, duplicates, None, None, fingerprint, out, packages, workers, cache_dir,
                       progress, say, started, lines, metas, file_timeout, cluster)
     finally:
-        _save_hashes(cache_dir, hashed)
-
-
-def _incremental_plan(state: dict, todo) -> dict | None:
-    """Which reports to keep from the previous build and which to remove; None: build all."""
-    old = {e["key"]: e for e in state["reports"]}
-    keys = {key for _, _, key in todo}
-    removed = [e for k, e in old.items() if k not in keys]
-    new = [k for k in keys if k not in old]
-    if any(e.get("renamed") for e in state["reports"]):
-        return None  # a report_id was suffixed last time: which one gets the plain id may change
-    if len(removed) + len(new) > max(20, len(todo) // 10):
-        return None  # many changes: a full build is as fast
-    return {"old": old, "remove_ids": [e["built"][0] for e in removed]}
+        save_hashes(cache_dir, hashed)
 
 
 def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, packages, workers, cache_dir,
@@ -899,7 +328,7 @@ def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, 
                 reused += res.reused
                 pub, renamed = res.published, False
                 if plan and (pub.report_id in kept_ids or pub.report_id in taken):
-                    raise _FullBuild(f"{pub.built.source_file}: its report_id is taken")
+                    raise buildstate.FullBuild(f"{pub.built.source_file}: its report_id is taken")
                 if pub.report_id in taken:  # rare: publish again under a free id, written here
                     rid = next_free_id(pub.report_id, taken)
                     say(f"{pub.built.source_file}: report_id {pub.report_id} is taken by another file; using {rid}")
@@ -981,7 +410,7 @@ def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, 
             tree.abort()
         raise
     if out:  # with or without packages: the next build can be incremental
-        _save_state(cache_dir, out, packages, fingerprint, entries, errors, counts)
+        buildstate.save_state(cache_dir, out, packages, fingerprint, entries, errors, counts)
     return _finish(BuildResult(
         reports=built, errors=errors, counts=counts, parsed=parsed, cached=cached, duplicates=duplicates,
         seconds=time.perf_counter() - started, log=lines, reused_folders=reused,

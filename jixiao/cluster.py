@@ -1,12 +1,12 @@
 """The build's per-report work on a Dask distributed cluster (``jixiao build --cluster ADDRESS``).
 
-The local process pool stays the default (:func:`jixiao.build.run_jobs`); with a scheduler
-address the same jobs go to :func:`jixiao.build.work` on the cluster's workers through the
+The local process pool stays the default (:func:`jixiao.jobs.run_jobs`); with a scheduler
+address the same jobs go to :func:`jixiao.jobs.work` on the cluster's workers through the
 ``concurrent.futures`` executor that ``distributed.Client`` provides, and the outcomes come back
 in job order to the one process that writes the database, as with the pool.
 
 What a cluster needs (docs/scaling.md): every worker runs this same jixiao (checked before any job
-is sent: :func:`jixiao.build.code_version` must match) and reads the input paths as the build
+is sent: :func:`jixiao.inputs.code_version` must match) and reads the input paths as the build
 names them (a shared file system). The cache directory is an optimisation: a worker that cannot
 write it builds anyway. A worker that dies is Dask's to handle (its tasks are rerun elsewhere);
 a file whose task keeps killing workers, or fails on the cluster, is one build error.
@@ -22,7 +22,7 @@ class ClusterError(Exception):
 
 
 def _worker_version() -> str:
-    from .build import code_version
+    from .inputs import code_version
 
     return code_version()
 
@@ -35,7 +35,8 @@ def run_on_cluster(jobs: list[tuple], address: str, window: int | None = None,
     results do not pile up in memory faster than the writer takes them."""
     from distributed import Client
 
-    from .build import BuildError, Outcome, cache_key, code_version, work
+    from .inputs import BuildError, cache_key, code_version
+    from .jobs import Outcome, work
 
     if not jobs:
         return

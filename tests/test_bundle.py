@@ -7,7 +7,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from jixiao.build import build, discover
+from jixiao.build import build
+from jixiao.inputs import discover
 from jixiao.cli import cli
 from jixiao.model import TableBlock
 from jixiao.parse import parse_file

@@ -7,7 +7,8 @@ import shutil
 import pytest
 import sqlite_utils
 
-from jixiao.build import build, work
+from jixiao.build import build
+from jixiao.jobs import work
 from jixiao.cluster import ClusterError, run_on_cluster
 
 from .conftest import REPORTS

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-import jixiao.build
+import jixiao.jobs
 from jixiao.build import build
 from jixiao.parse.values import parse_value
 
@@ -58,7 +58,7 @@ def test_a_file_over_its_time_budget_is_one_build_error(tmp_path, monkeypatch):
     src.mkdir()
     shutil.copy(SMALL, src / "good.txt")
     (src / "slow.txt").write_text("slow", encoding="utf-8")
-    real = jixiao.build.publish_file
+    real = jixiao.jobs.publish_file
 
     def slow(path, *a, **k):  # test-only stand-in for a parser that never ends
         if Path(path).name == "slow.txt":
@@ -66,7 +66,7 @@ def test_a_file_over_its_time_budget_is_one_build_error(tmp_path, monkeypatch):
                 time.sleep(0.05)
         return real(path, *a, **k)
 
-    monkeypatch.setattr(jixiao.build, "publish_file", slow)
+    monkeypatch.setattr(jixiao.jobs, "publish_file", slow)
     for workers in (1, 2):
         out = tmp_path / f"o{workers}"
         result = build([src], out=out / "jixiao.db", packages=out / "dp", cache_dir=None, workers=workers,
@@ -89,7 +89,7 @@ def test_a_worker_that_dies_is_retried_then_reported(tmp_path, monkeypatch):
     shutil.copy(SAMPLES[3], src / "flaky.txt")
     (src / "boom.txt").write_text("boom " * 10, encoding="utf-8")
     marker = tmp_path / "flaky-died-once"
-    real = jixiao.build.publish_file
+    real = jixiao.jobs.publish_file
 
     def dying(path, *a, **k):
         name = Path(path).name
@@ -98,7 +98,7 @@ def test_a_worker_that_dies_is_retried_then_reported(tmp_path, monkeypatch):
             os.kill(os.getpid(), 9)
         return real(path, *a, **k)
 
-    monkeypatch.setattr(jixiao.build, "publish_file", dying)
+    monkeypatch.setattr(jixiao.jobs, "publish_file", dying)
     out = tmp_path / "o"
     result = build([src], out=out / "jixiao.db", packages=out / "dp", cache_dir=None, workers=2, progress=False)
     assert len(result.reports) == 4, [(e.source_file, e.error) for e in result.errors]
@@ -197,10 +197,10 @@ def test_stale_temporaries_are_swept(tmp_path):
 def test_workers_do_not_outlive_a_killed_build(tmp_path):
     script = (
         "import os, sys, time\n"
-        "from jixiao.build import run_jobs\n"
+        "from jixiao.jobs import run_jobs\n"
         "def slow(*a, **k):\n"
         "    time.sleep(60)\n"
-        "import jixiao.build as jb\n"
+        "import jixiao.jobs as jb\n"
         "jb.work = slow\n"
         "jobs = [(str(i), 'x', None, None, None, None) for i in range(2)]\n"
         "print(os.getpid(), flush=True)\n"

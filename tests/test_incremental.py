@@ -136,14 +136,14 @@ async def test_a_live_site_shows_the_change_on_the_next_request(corpus):
 def test_unchanged_files_are_not_read_again(corpus, monkeypatch):
     """A rebuild stats the inputs the previous build hashed instead of reading them; a changed
     file (new size or times) is read and hashed again."""
-    import jixiao.build as jb
+    import jixiao.inputs as inputs
 
     src, kw = corpus
-    monkeypatch.setattr(jb, "_RACY_NS", 0)  # the files were just written: no racy window here
+    monkeypatch.setattr(inputs, "_RACY_NS", 0)  # the files were just written: no racy window here
     build([src], **kw)  # records the hashes
     read = []
-    real = jb.sha256_entry
-    monkeypatch.setattr(jb, "sha256_entry", lambda p: read.append(p.name) or real(p))
+    real = inputs.sha256_entry
+    monkeypatch.setattr(inputs, "sha256_entry", lambda p: read.append(p.name) or real(p))
     again = build([src], **kw)
     assert read == [] and any("nothing changed" in line for line in again.log)
     _change(src)

@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from jixiao import search
-from jixiao.build import publish_file
+from jixiao.jobs import publish_file
 from jixiao.database import DatabaseWriter
 from jixiao.parse import identity
 
