@@ -90,6 +90,35 @@ async def test_facets_and_filters(ds, built):
     assert len(candidates(built.db, "调解", year="2024")) < len(candidates(built.db, "调解"))
 
 
+def test_a_units_hits_are_looked_up_in_its_own_documents(built):
+    # The unit branch of CANDIDATES_SQL seeks inside each of the unit's reports' rowid ranges;
+    # it must find exactly the hits that filtering every hit by unit finds.
+    conn = connect(built.db)
+    try:
+        units = [u for (u,) in conn.execute("select distinct unit_name from reports order by 1")]
+        report_unit = dict(conn.execute("select report_id, unit_name from reports"))
+        checked = 0
+        for q in ("调解", "预算", "万元", "酌情扣分"):
+            every = conn.execute(search.CANDIDATES_SQL, {"q": q, **EMPTY}).fetchall()
+            assert len(every) < search.CANDIDATES  # all hits, so the filtered ones are a subset
+            for unit in units:
+                for kind in ("", *search.KINDS):
+                    want = sorted(r for r in every if report_unit[r[3]] == unit
+                                  and (not kind or search.KINDS[r[2]] == kind))
+                    got = conn.execute(search.CANDIDATES_SQL, {"q": q, **EMPTY, "unit": unit, "kind": kind}).fetchall()
+                    assert sorted(got) == want, (q, unit, kind)
+                    assert [r[0] for r in got] == sorted(r[0] for r in got)  # index order, as without a unit
+                    checked += bool(want)
+        assert checked > 20
+        # the unit's ranges drive the FTS5 scan (inner loop, rowid bounds from each range)
+        plan = [r[-1] for r in conn.execute("explain query plan " + search.CANDIDATES_SQL,
+                                            {"q": "调解", **EMPTY, "unit": units[0]})]
+        ranges = plan.index("SCAN u")
+        assert any("SCAN f VIRTUAL TABLE" in step and "><" in step for step in plan[ranges + 1:]), plan
+    finally:
+        conn.close()
+
+
 @pytest.mark.parametrize("q", ["-调解", '"', "OR", "AND NOT (", "调解*", "^调解", "NEAR(调解 普法)", "'", "\\", "%",
                                "_", "🙂", "调解 OR OR 普法", "---调解", '调解"普法"', "a\x00b", "调解" * 60,
                                " ".join(["调解"] * 13), "调解 -调解", "(调解)", "{调解}", ":", "col:调解"])
