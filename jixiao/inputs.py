@@ -41,8 +41,8 @@ def _unreadable(fp: Path) -> str | None:
 
 
 # Files that are obviously not reports: skipped with a log line, not a build error.
-_NOT_REPORTS = {".md", ".rst", ".json", ".yml", ".yaml", ".toml", ".py", ".sh", ".csv", ".tsv", ".ini", ".cfg",
-                ".log", ".db", ".sqlite", ".pickle"}
+_NOT_REPORTS = {".md", ".rst", ".json", ".jsonl", ".ndjson", ".yml", ".yaml", ".toml", ".py", ".sh", ".csv", ".tsv",
+                ".ini", ".cfg", ".log", ".db", ".sqlite", ".pickle"}
 _NOT_REPORT_NAMES = {"readme", "license", "licence", "copying", "notice", "changelog", "thumbs.db", "desktop.ini"}
 _ARCHIVES = {".zip", ".rar", ".7z", ".tar", ".gz", ".tgz", ".bz2", ".xz"}
 

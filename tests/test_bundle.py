@@ -94,6 +94,7 @@ def test_other_files_are_never_silent(tmp_path: Path) -> None:
     reports.mkdir()
     (reports / "r.txt").write_bytes(SAMPLE.read_bytes())
     (reports / "README.md").write_text("about these files")
+    (reports / "manifest.jsonl").write_text('{"file": "r.txt"}\n')  # a harvester's list of what it fetched
     (reports / "attachments.zip").write_bytes(b"PK\x05\x06" + b"\0" * 18)
     (reports / "scan.heic").write_bytes(b"\0" * 100)
     result = build([reports], out=tmp_path / "j.db", packages=tmp_path / "dp", cache_dir=None, progress=False,
@@ -103,3 +104,4 @@ def test_other_files_are_never_silent(tmp_path: Path) -> None:
     assert "extract" in errors["attachments.zip"]
     assert "unsupported file type .heic" in errors["scan.heic"]
     assert any("README.md: not a report" in line for line in result.log)
+    assert any("manifest.jsonl: not a report" in line for line in result.log)
