@@ -62,6 +62,16 @@ def test_passages_exact_near_template_and_unrelated():
     assert passages.find(docs) == (found, pairs)  # deterministic
 
 
+def test_plain_drops_punctuation_spaces_symbols_and_controls_only():
+    # every BMP character: dropped exactly when its Unicode category is P, Z, S or C
+    import unicodedata
+
+    every = "".join(chr(c) for c in range(0x10000) if not 0xD800 <= c < 0xE000)
+    kept = passages._drop().sub("", every)
+    assert kept == "".join(ch for ch in every if unicodedata.category(ch)[0] not in "PZSC")
+    assert passages.plain("（一）全年　预算：524.1万元，执行率100％。") == "全年预算5241万元执行率100"
+
+
 def test_many_units_make_template_wording_without_pairs():
     line = "认真贯彻落实上级决策部署，坚持以人民为中心的发展思想，推动各项工作取得新成效。"
     docs = [passages.Doc(f"r{i}", f"单位{i}", line) for i in range(5)]
