@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from jixiao import across, schema  # noqa: E402
+from jixiao import across, across_tables, ddl  # noqa: E402
 from jixiao.across import passages, peers, years  # noqa: E402
 
 
@@ -47,9 +47,9 @@ def prepare(conn: sqlite3.Connection) -> None:
     import sqlite_utils
 
     db = sqlite_utils.Database(conn)
-    for t in schema.ACROSS_TABLES:
+    for t in across_tables.ACROSS_TABLES:
         if not db[t.name].exists():
-            db[t.name].create({f.name: schema.SQL_TYPES[f.type] for f in t.fields},
+            db[t.name].create({f.name: ddl.SQL_TYPES[f.type] for f in t.fields},
                               pk=t.primary_key[0] if len(t.primary_key) == 1 else t.primary_key)
 
 

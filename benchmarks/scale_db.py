@@ -33,7 +33,8 @@ sys.path.insert(0, str(ROOT))
 
 from jixiao import views  # noqa: E402
 from jixiao.search import FTS_COLUMNS, FTS_TABLE  # noqa: E402
-from jixiao.schema import TABLES, create_tables  # noqa: E402
+from jixiao.ddl import create_tables  # noqa: E402
+from jixiao.schema import TABLES  # noqa: E402
 
 
 def log(msg: str) -> None:

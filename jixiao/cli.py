@@ -190,7 +190,7 @@ def metadata(check: bool, path: str) -> None:
     """
     from pathlib import Path
 
-    from .schema import metadata_yaml
+    from .metadata import metadata_yaml
 
     text = metadata_yaml()
     target = Path(path)

@@ -29,7 +29,8 @@ from typing import Iterable
 
 import sqlite_utils
 
-from .schema import TABLES, create_indexes, create_tables, grid_rows, storage_name
+from .ddl import create_indexes, create_tables, grid_rows, storage_name
+from .schema import TABLES
 from . import search
 from .views import VIEWS, materialise, refresh_summary, topic_counts
 

@@ -44,7 +44,9 @@ from typing import Any, Iterator
 
 from .parquet import arrow_batch, arrow_schema, dictionary_columns
 from . import textstore
-from .schema import LICENSE, SOURCE_TITLE, TABLE_BY_NAME, TABLES, Table, frictionless_schema
+from .declarations import Table
+from .metadata import frictionless_schema
+from .schema import LICENSE, SOURCE_TITLE, TABLE_BY_NAME, TABLES
 
 CORPUS = "jixiao"
 BOM = "\ufeff"

@@ -3,7 +3,7 @@ column's Chinese title, description and unit as field metadata) and row batches 
 Arrays and objects stay JSON text, as in SQLite and the CSV."""
 from __future__ import annotations
 
-from .schema import Table
+from .declarations import Table
 
 
 def arrow_schema(t: Table):

@@ -14,7 +14,8 @@ from operator import itemgetter
 from .model import Report
 from .package import package_name
 from .rows import report_rows
-from .schema import TABLES, sql_value
+from .ddl import sql_value
+from .schema import TABLES
 from .search import report_documents
 
 PER_REPORT = [t for t in TABLES if t.per_report]

@@ -16,7 +16,8 @@ from typing import Any, Callable
 from . import checks, indicators
 from .across.peers import department_kind
 from .model import Evaluation, Report, Value
-from .schema import TABLES, Table, table
+from .declarations import Table
+from .schema import TABLES, table
 
 TO_WANYUAN = {"万元": Decimal(1), "元": Decimal("0.0001"), "千元": Decimal("0.1"), "亿元": Decimal(10000)}
 RATIO_PLACES = Decimal("0.0001")

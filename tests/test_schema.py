@@ -6,7 +6,7 @@ import re
 import sqlite_utils
 import yaml
 
-from jixiao import rows, schema
+from jixiao import ddl, metadata, rows, schema
 from jixiao.schema import CORE_TABLES, TABLES
 
 from .conftest import ROOT
@@ -40,7 +40,7 @@ def test_every_field_is_documented():
         for f in t.fields:
             assert f.zh and f.en, f"{t.name}.{f.name}"
             assert re.fullmatch(r"[a-z0-9_]+", f.name), f.name
-            assert f.type in schema.SQL_TYPES
+            assert f.type in ddl.SQL_TYPES
 
 
 def test_keys_name_real_fields():
@@ -71,11 +71,11 @@ def test_every_per_report_table_has_an_extractor():
 
 def test_metadata_yml_is_current():
     committed = (ROOT / "metadata.yml").read_text(encoding="utf-8")
-    assert committed == schema.metadata_yaml(), "metadata.yml is stale: run `jixiao metadata`"
+    assert committed == metadata.metadata_yaml(), "metadata.yml is stale: run `jixiao metadata`"
 
 
 def test_metadata_names_only_real_columns(built):
-    meta = yaml.safe_load(schema.metadata_yaml())
+    meta = yaml.safe_load(metadata.metadata_yaml())
     db = sqlite_utils.Database(built.db)
     for name, t in meta["databases"]["jixiao"]["tables"].items():
         assert list(t["columns"]) == [c.name for c in db[name].columns]

@@ -8,7 +8,7 @@ import pytest
 import sqlite_utils
 
 from jixiao import search
-from jixiao.schema import create_tables
+from jixiao.ddl import create_tables
 
 from .conftest import site_for
 from .test_search import EMPTY, connect, documents_by_kind

@@ -170,7 +170,8 @@ def compute(conn) -> dict[str, list[dict]]:
 def write(conn, rows: dict[str, list[dict]], names: Iterable[str] = TABLE_NAMES) -> dict[str, int]:
     """Replace the across tables' rows; returns the row count per table."""
     from ..rows import conform
-    from ..schema import sql_value, table
+    from ..ddl import sql_value
+    from ..schema import table
 
     counts = {}
     for name in names:
@@ -264,7 +265,8 @@ def refresh_figures(conn, ids: list[str]) -> dict[str, int]:
         "year_changes": _year_rows([s for s in summary if s["report_id"] in in_units], inds),
     }
     from ..rows import conform
-    from ..schema import sql_value, table
+    from ..ddl import sql_value
+    from ..schema import table
 
     drop = {"peer_positions": in_groups | set(ids), "score_evidence": set(ids), "year_changes": in_units | set(ids)}
     counts = {}
