@@ -98,7 +98,7 @@ class DatabaseWriter:
                     f"values ({', '.join('?' * len(t.fields))})"
             for t in TABLES
         }
-        for t in TABLES:  # stored one row per table (schema.GRIDS): its grids, not its cells
+        for t in TABLES:  # stored one row per table (jixiao/ddl.py: GRIDS): its grids, not its cells
             if t.stored_as:
                 self._insert[t.name] = f"insert into [{t.stored_as}] values (?, ?, ?, ?)"
         # rowids given here (the first value): the sections' always, the other documents' tables in a full build

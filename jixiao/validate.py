@@ -110,7 +110,7 @@ def _check(v: Validation, ok: bool, problem: str) -> None:
 
 
 def _database_checks(db: sqlite_utils.Database, v: Validation) -> None:
-    names = set(db.table_names()) | set(db.view_names())  # table_cells is a view over its grids (schema.GRIDS)
+    names = set(db.table_names()) | set(db.view_names())  # table_cells is a view over its grids (jixiao/ddl.py: GRIDS)
     for t in TABLES:
         _check(v, t.name in names, f"table {t.name} missing from the database")
         if t.name in names:

@@ -144,7 +144,7 @@ DERIVED = {
     "media_type": Derived("文件类型", "Media (MIME) type of the file."),
     "file_content": Derived("文件内容", "The file's bytes; NULL when the file is its canonical text (a Tika .txt): "
                                         "then it is the first file_size bytes of source_texts.text in UTF-8."),
-    # table_grids (jixiao/schema.py: GRIDS), read through the view table_cells
+    # table_grids (jixiao/ddl.py: GRIDS), read through the view table_cells
     "grid_cells": Derived("单元格（网格）", "The table's cells row by row as JSON: [[[text, line], …], …] "
                                           "([text, line, page] in a paged source); table_cells lists them one per row."),
     # report_builds (jixiao/package.py: record_build_dates)

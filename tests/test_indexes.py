@@ -1,6 +1,6 @@
 """Each index of the built database is one the schema declares, and each is used by the query it
 is there for (issue 16.1: indexes only where a page, a facet or a lookup needs them; see the index
-notes above jixiao.schema.create_indexes). Plans only: no timings here (benchmarks/ has those)."""
+notes above jixiao.ddl.create_indexes). Plans only: no timings here (benchmarks/ has those)."""
 from __future__ import annotations
 
 import sqlite3
@@ -56,7 +56,7 @@ def test_every_index_is_declared(conn):
 
 
 def test_table_cells_is_stored_one_grid_per_table(conn):
-    # one row per source table (schema.GRIDS), clustered on (report_id, table_seq); no other index
+    # one row per source table (jixiao/ddl.py: GRIDS), clustered on (report_id, table_seq); no other index
     sql, = conn.execute("select sql from sqlite_master where name = 'table_grids'").fetchone()
     assert sql.rstrip().upper().endswith("WITHOUT ROWID")
     assert [cols for _, tbl, cols in _indexes(conn) if tbl in ("table_grids", "table_cells")] == []

@@ -255,7 +255,7 @@ def test_served_database_file_is_unchanged_by_a_load(built, tmp_path):
 
 
 async def test_a_view_pages_by_a_bounded_offset(ds):
-    # table_cells is a view over its grids (jixiao/schema.py GRIDS): Datasette pages it by OFFSET,
+    # table_cells is a view over its grids (jixiao/ddl.py: GRIDS): Datasette pages it by OFFSET,
     # so _next must be a small whole number (deep rows: filter by report, or the data package).
     r = await get(ds, "/jixiao/table_cells.json?_size=5")
     assert r.status_code == 200 and len(r.json()["rows"]) == 5 and r.json()["next"] == "5"

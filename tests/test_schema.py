@@ -85,7 +85,7 @@ def test_metadata_names_only_real_columns(built):
 def test_database_matches_schema(built):
     db = sqlite_utils.Database(built.db)
     for t in TABLES:
-        if t.stored_as:  # a view of the schema's columns over its grids (schema.GRIDS), keyed by table
+        if t.stored_as:  # a view of the schema's columns over its grids (jixiao/ddl.py: GRIDS), keyed by table
             assert [c.name for c in db[t.name].columns] == t.field_names
             assert db[t.stored_as].pks == ["report_id", "table_seq"]
             assert [i.origin for i in db[t.stored_as].indexes] == ["pk"]  # its key only (WITHOUT ROWID: the table)

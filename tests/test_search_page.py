@@ -149,7 +149,7 @@ def tiny_db(path, sections):
     conn.executemany("insert into sections (rowid, report_id, seq, heading, body) values (?, 'r1', ?, '', ?)",
                      [(i + 1, i + 1, b) for i, b in enumerate(sections)])
     conn.execute("insert into source_tables (report_id, table_seq, kind) values ('r1', 1, 'generic')")
-    # table_cells is stored one grid per table (schema.GRIDS): rows of [text, line] cells
+    # table_cells is stored one grid per table (jixiao/ddl.py: GRIDS): rows of [text, line] cells
     conn.execute("insert into table_grids values ('r1', 1, 'generic', ?)",
                  ['[[["人民調解",10],["酌情扣分",11]],[["其他",13]]]'])
     conn.commit()
