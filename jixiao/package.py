@@ -45,6 +45,7 @@ from typing import Any, Iterator
 from .parquet import arrow_batch, arrow_schema, dictionary_columns
 from . import textstore
 from .declarations import Table
+from .inputs import sha256_file
 from .metadata import frictionless_schema
 from .schema import LICENSE, SOURCE_TITLE, TABLE_BY_NAME, TABLES
 
@@ -236,14 +237,6 @@ def csv_header(t: Table) -> str:
     return ",".join(t.field_names) + "\n"  # field names are plain ASCII identifiers: no quoting
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def write_table(conn: sqlite3.Connection, t: Table, out_dir: Path) -> tuple[dict, dict]:
     """One table → ``<name>.csv.gz`` and ``<name>.parquet``; returns their two resources."""
     import pyarrow.parquet as pq
@@ -278,7 +271,7 @@ def write_table(conn: sqlite3.Connection, t: Table, out_dir: Path) -> tuple[dict
     finally:
         if writer is not None:
             writer.close()
-    return csv_resource(t, csv_path.name), parquet_resource(t, pq_path.stat().st_size, _sha256(pq_path))
+    return csv_resource(t, csv_path.name), parquet_resource(t, pq_path.stat().st_size, sha256_file(pq_path))
 
 
 def _reports(conn: sqlite3.Connection, where: str = "", params=()) -> list[SimpleNamespace]:
