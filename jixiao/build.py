@@ -263,6 +263,7 @@ def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, 
     from .package import TreeWriter, record_build_dates
     from .publish import PER_REPORT, sql_rows
     from .rows import build_error_row
+    from .ddl import storage_name
     from .schema import TABLES, table
 
     errors = list(errors)
@@ -380,7 +381,7 @@ def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, 
                 t_across = time.perf_counter() - t_across
                 for t in TABLES:  # corpus-level tables are written whole, not per report: count them
                     if not t.per_report and t.name != "build_errors":
-                        counts[t.name] = db.conn.execute(f"select count(*) from [{t.name}]").fetchone()[0]
+                        counts[t.name] = db.conn.execute(f"select count(*) from [{storage_name(t)}]").fetchone()[0]
                 db.close()
                 if db.in_place:  # what a live site waited for: the commit, and the across tables' share
                     say(f"in place: {len(db._ids)} report(s) written, {len(plan['remove_ids'])} replaced or removed; "

@@ -29,7 +29,7 @@ from typing import Iterable
 
 import sqlite_utils
 
-from .ddl import create_indexes, create_tables, grid_rows, storage_name
+from .ddl import create_indexes, create_tables, delete_reports_sql, grid_rows, insert_sql
 from .schema import TABLES
 from . import search
 from .views import VIEWS, materialise, refresh_summary, topic_counts
@@ -93,14 +93,8 @@ class DatabaseWriter:
         self._prepare()
 
     def _prepare(self) -> None:
-        self._insert = {
-            t.name: f"insert into [{t.name}] ({', '.join(f'[{n}]' for n in t.field_names)}) "
-                    f"values ({', '.join('?' * len(t.fields))})"
-            for t in TABLES
-        }
-        for t in TABLES:  # stored one row per table (jixiao/ddl.py: GRIDS): its grids, not its cells
-            if t.stored_as:
-                self._insert[t.name] = f"insert into [{t.stored_as}] values (?, ?, ?, ?)"
+        # table_cells: its grids, one row per table (jixiao/ddl.py: GRIDS), not its cells
+        self._insert = {t.name: insert_sql(t) for t in TABLES}
         # rowids given here (the first value): the sections' always, the other documents' tables in a full build
         self._explicit = {"sections", *(search.KIND_ROWS if self._docs is not None else ())}
         for name in self._explicit:
@@ -137,8 +131,7 @@ class DatabaseWriter:
             if t.name == "build_errors":
                 self.conn.execute("delete from build_errors")
             elif "report_id" in t.field_names:
-                self.conn.execute(f"delete from [{storage_name(t)}] where report_id in (select value from json_each(?))",
-                                  [doomed])
+                self.conn.execute(delete_reports_sql(t), [doomed])
         self._next_section = (self.conn.execute("select max(rowid) from sections").fetchone()[0] or 0) + 1
 
     SEARCH_BATCH = 200  # reports whose search documents are inserted together (in rowid order)

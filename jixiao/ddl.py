@@ -3,9 +3,10 @@
 :func:`create_tables` writes every table of :data:`jixiao.schema.TABLES` (through sqlite-utils,
 or as a WITHOUT ROWID table where one is declared clustered) and :func:`create_indexes` the
 indexes the site's queries need, with the reason for each above it. A table declared
-``stored_as`` (only table_cells) is kept as JSON grids, one row per source table, behind a
-view with the schema's columns: ``GRID_DDL``, ``GRID_VIEW``, :func:`grid_rows` (cell rows →
-grid rows) and :func:`storage_name` are that storage. :func:`sql_value` converts a row value
+``stored_as`` is kept in a compact table behind a view with the schema's columns (``STORAGE``):
+table_cells as JSON grids, one row per source table (``GRID_DDL``, ``GRID_VIEW``, :func:`grid_rows`:
+cell rows → grid rows), shared_passages as pairs of place ids (``PAIRS_DDL``, ``PAIRS_VIEW``,
+:func:`pair_rows`); :func:`storage_name` names the table that holds a table's rows. :func:`sql_value` converts a row value
 to what SQLite stores.
 """
 from __future__ import annotations
@@ -59,6 +60,63 @@ def grid_rows(t: Table, rows: list[tuple]) -> list[tuple]:
             for k, g in grids.items()]
 
 
+# ---------------------------------------------------------------- PAIRS: shared_passages as place ids
+# shared_passages is stored as pairs of places (passage_places.place_id, numbered in report_id, line
+# order), clustered on the pair; the view of the schema's name joins both places back. Ordering by
+# place ids is ordering by (report_id, line), so the pages' "most similar first, then by place"
+# reads straight from idx_passage_pairs_ranked. Queries that filter by report go through
+# passage_places' (report_id, line) index to the place ids, then the key or the other_place_id index.
+PAIRS_DDL = """CREATE TABLE [{store}] (
+   [place_id] INTEGER NOT NULL REFERENCES [passage_places]([place_id]),
+   [other_place_id] INTEGER NOT NULL REFERENCES [passage_places]([place_id]),
+   [similarity] FLOAT,
+   [same_unit] INTEGER,
+   [is_template] INTEGER,
+   PRIMARY KEY ([place_id], [other_place_id])
+) WITHOUT ROWID;
+CREATE INDEX [idx_{store}_other_place_id] ON [{store}] ([other_place_id]);
+CREATE INDEX [idx_{store}_ranked] ON [{store}] ([is_template], [same_unit], [similarity] DESC)"""
+PAIRS_VIEW = """CREATE VIEW [{name}] AS
+SELECT a.passage_id, a.report_id, a.line, b.report_id AS other_report_id, b.line AS other_line,
+       p.similarity, p.same_unit, p.is_template
+FROM [{store}] p JOIN passage_places a ON a.place_id = p.place_id JOIN passage_places b ON b.place_id = p.other_place_id"""
+
+# Each compact storage: its DDL (table and indexes) and the view that gives the schema's rows.
+STORAGE = {"table_grids": (GRID_DDL, GRID_VIEW), "passage_pairs": (PAIRS_DDL, PAIRS_VIEW)}
+
+
+def pair_rows(places: dict[tuple[str, int], int], rows: list[tuple]) -> list[tuple]:
+    """shared_passages' rows (value tuples in schema order) → its storage rows: (place_id,
+    other_place_id, similarity, same_unit, is_template), the places given by (report_id, line)."""
+    return [(places[(r[1], r[2])], places[(r[3], r[4])], r[5], r[6], r[7]) for r in rows]
+
+
+def create_storage(db: Any, t: Table) -> None:
+    """The storage table of ``t`` (with its indexes) and the view of ``t``'s name over it."""
+    ddl, view = STORAGE[t.stored_as]
+    for statement in ddl.format(store=t.stored_as).split(";"):
+        db.execute(statement)
+    db.execute(view.format(name=t.name, store=t.stored_as))
+
+
+def insert_sql(t: Table) -> str:
+    """INSERT of one storage row of ``t`` (a plain table: its fields in schema order)."""
+    if t.stored_as:
+        width = {"table_grids": 4, "passage_pairs": 5}[t.stored_as]
+        return f"insert into [{t.stored_as}] values ({', '.join('?' * width)})"
+    return (f"insert into [{t.name}] ({', '.join(f'[{n}]' for n in t.field_names)}) "
+            f"values ({', '.join('?' * len(t.fields))})")
+
+
+def delete_reports_sql(t: Table) -> str:
+    """DELETE of the rows of the reports given as a JSON array (parameter 1) from ``t``'s storage."""
+    doomed = "report_id in (select value from json_each(?1))"
+    if t.stored_as == "passage_pairs":  # a pair goes with either of its places
+        places = f"(select place_id from passage_places where {doomed})"
+        return f"delete from [{t.stored_as}] where place_id in {places} or other_place_id in {places}"
+    return f"delete from [{storage_name(t)}] where {doomed}"
+
+
 def storage_name(t: Table) -> str:
     """The table that holds ``t``'s rows in SQLite."""
     return t.stored_as or t.name
@@ -72,8 +130,7 @@ def create_tables(db: Any, indexes: bool = True) -> None:
     """
     for t in TABLES:
         if t.stored_as:
-            db.execute(GRID_DDL.format(store=t.stored_as))
-            db.execute(GRID_VIEW.format(name=t.name, store=t.stored_as))
+            create_storage(db, t)
             continue
         if t.without_rowid:
             db.execute(without_rowid_ddl(t))
@@ -120,7 +177,7 @@ def without_rowid_ddl(t: Table) -> str:
 #   10,000 reports cannot be counted by kind inside facet_time_limit_ms either way).
 # * composite `indexes` of a table: the lookup named next to each declaration.
 def create_indexes(db: Any) -> None:
-    """The indexes of every table (facet, join and lookup columns); a grid's key is its index."""
+    """The indexes of every table (facet, join and lookup columns); a compact storage's are in its DDL."""
     for t in TABLES:
         if t.stored_as:
             continue

@@ -71,8 +71,9 @@ class Table:
     # A clustered table (WITHOUT ROWID): the rows live in the primary-key B-tree itself, so there
     # is no rowid and no second copy of the key in a separate primary-key index.
     without_rowid: bool = False
-    # Stored as one row per table (a JSON grid) in this table, and read through a view of the
-    # schema's name with the schema's columns (see GRIDS in jixiao/ddl.py); only table_cells.
+    # Stored in a compact form in this table, and read through a view of the schema's name with
+    # the schema's columns (jixiao/ddl.py STORAGE): table_cells as one JSON grid per source table,
+    # shared_passages as pairs of place ids.
     stored_as: str | None = None
 
     @cached_property

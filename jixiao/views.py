@@ -147,6 +147,8 @@ DERIVED = {
     # table_grids (jixiao/ddl.py: GRIDS), read through the view table_cells
     "grid_cells": Derived("单元格（网格）", "The table's cells row by row as JSON: [[[text, line], …], …] "
                                           "([text, line, page] in a paged source); table_cells lists them one per row."),
+    # passage_pairs (jixiao/ddl.py: PAIRS), read through the view shared_passages
+    "other_place_id": Derived("另一处出处编号", "passage_places.place_id of the other place of the pair."),
     # report_builds (jixiao/package.py: record_build_dates)
     "first_built": Derived("首次构建时间", "When this report's content (its source sha256) was first built (UTC)."),
     # search and search_hits (jixiao/search.py)
@@ -177,9 +179,11 @@ VIEW_COLUMNS = {
     },
     "report_builds": {"columns_from": ["reports"], "columns": {"first_built": "first_built"}},
     "table_grids": {"columns_from": ["table_cells"], "columns": {"cells": "grid_cells"}},
+    "passage_pairs": {"columns_from": ["shared_passages"],
+                      "columns": {"place_id": "passage_places.place_id", "other_place_id": "other_place_id"}},
 }
 VIEW_TITLES = {SUMMARY: "报告要点", TOPICS: "指标主题", "source_files": "原始文件", "report_builds": "报告构建日期",
-               "table_grids": "表格单元格（按表存储）"}
+               "table_grids": "表格单元格（按表存储）", "passage_pairs": "段落重复（按出处编号存储）"}
 
 # Types of the summary's computed columns (the others take the type of the column they copy).
 _COMPUTED_TYPES = {

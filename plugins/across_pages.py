@@ -25,7 +25,8 @@ def source_link(datasette, report_id, line):
 
 
 async def _has_tables(datasette):
-    names = await datasette.get_database(DB).table_names()
+    db = datasette.get_database(DB)
+    names = set(await db.table_names()) | set(await db.view_names())  # shared_passages: a view over passage_pairs
     return "shared_passages" in names and "peer_positions" in names
 
 

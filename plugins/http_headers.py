@@ -47,7 +47,7 @@ One ``asgi_wrapper`` around the whole of Datasette:
   anonymous visitor, so the rendered response is kept in memory after the first request (per
   host and scheme, at most ``PAGE_MEMO_SIZE`` entries; visitors arriving during that first
   render wait for it). Nothing is hidden; it is simply not recomputed.
-* ``_next`` on a view (``table_cells``, stored as grids: jixiao/schema.py GRIDS):
+* ``_next`` on a view (``table_cells``, ``shared_passages``: compact storage, jixiao/ddl.py STORAGE):
   Datasette pages a view by OFFSET, so ``_next=99999999`` scans that many rows and ``_next=abc``
   was a 500 (``int('abc')``). A view's ``_next`` must be a whole number ≤ ``MAX_VIEW_OFFSET``,
   else ``400`` with a message; deeper rows are one filter away (``?report_id=…``) or in the

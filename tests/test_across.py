@@ -170,6 +170,8 @@ def test_refresh_after_a_change_gives_what_a_build_gives(across_db, tmp_path):
     import sqlite3
 
     from jixiao import across
+    from jixiao.ddl import storage_name
+    from jixiao.schema import table
 
     copy = tmp_path / "copy.db"
     shutil.copyfile(across_db, copy)
@@ -178,7 +180,7 @@ def test_refresh_after_a_change_gives_what_a_build_gives(across_db, tmp_path):
     assert across.refresh(conn, []) == {}  # nothing changed: nothing done
     # the fixture report removed in place, as an incremental update would: its rows go everywhere
     for t in ("year_changes", "peer_positions", "score_evidence", "shared_passages", "passage_places", "passages"):
-        conn.execute(f"delete from [{t}]")
+        conn.execute(f"delete from [{storage_name(table(t))}]")  # shared_passages: a view over passage_pairs
     for t in ("indicators", "evaluations", "funds", "expense_controls", "staffing", "findings", "sections",
               "source_texts", "reports"):
         conn.execute(f"delete from [{t}] where report_id = '2023-岳阳市司法局'")

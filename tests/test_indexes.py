@@ -74,6 +74,28 @@ def test_table_cells_is_stored_one_grid_per_table(conn):
     assert [r[1] for r in conn.execute("pragma table_info(table_cells)")] == table("table_cells").field_names
 
 
+def test_shared_passages_is_stored_as_pairs_of_places(conn):
+    # pairs of place ids (jixiao/ddl.py: PAIRS), clustered on the pair, behind a view with the schema's columns
+    sql, = conn.execute("select sql from sqlite_master where name = 'passage_pairs'").fetchone()
+    assert sql.rstrip().upper().endswith("WITHOUT ROWID")
+    assert conn.execute("select type from sqlite_master where name = 'shared_passages'").fetchone() == ("view",)
+    assert [r[1] for r in conn.execute("pragma table_info(shared_passages)")] == table("shared_passages").field_names
+    assert conn.execute("select count(*) from passage_pairs").fetchone()[0] > 0
+    # the report page: its places by (report_id, line), then their pairs by the key
+    rid, = conn.execute("select report_id from shared_passages limit 1").fetchone()
+    p = plan(conn, "select line, other_report_id from shared_passages where report_id = :id", id=rid)
+    assert "idx_passage_places_report_id_line (report_id=?)" in p and "SEARCH p USING PRIMARY KEY (place_id=?)" in p
+    # the pairs that point at a report (in place: a removed report's pairs go): idx_passage_pairs_other_place_id
+    p = plan(conn, "select line from shared_passages where other_report_id = :id", id=rid)
+    assert "idx_passage_pairs_other_place_id (other_place_id=?)" in p
+    # copied_between_units for every unit: a page read in order from idx_passage_pairs_ranked, no sort
+    queries = yaml.safe_load((ROOT / "datasette.yml").read_text(encoding="utf-8"))["databases"]["jixiao"]["queries"]
+    p = plan(conn, queries["copied_between_units"]["sql"], unit="", page="")
+    every_unit = p.split("LEFT-MOST SUBQUERY")[1].split("UNION ALL")[0]
+    assert "idx_passage_pairs_ranked (is_template=? AND same_unit=?)" in every_unit
+    assert "TEMP B-TREE" not in every_unit  # (the unit branch sorts that unit's pairs, the end the page's 100)
+
+
 @pytest.mark.parametrize("key", list(COMPOSITES), ids=lambda k: f"{k[0]}:{','.join(k[1])}")
 def test_composite_index_serves_its_query(conn, key):
     name, cols = key[0], key[1]

@@ -141,13 +141,15 @@ def compute_passages(conn) -> dict[str, list[dict]]:
     from . import passages
 
     found, pairs = passages.find(_docs(conn))
+    # places numbered in (report_id, line) order: shared_passages is stored by these ids (jixiao/ddl.py PAIRS)
+    place_id = {at: n for n, at in enumerate(sorted((rid, ln) for p in found for rid, ln, _ in p.place_list), 1)}
     return {
         "passages": [{"passage_id": p.passage_id, "text": p.text, "reports": p.reports, "units": p.units,
                       "places": p.places, "is_template": p.is_template, "template_reason": p.template_reason,
                       "report_id": p.report_id, "line": p.line} for p in found],
         # the text of each place once, in passage_places (not in each of its ≤ 10 pairs: 50 MB at 2,000 reports)
-        "passage_places": [{"passage_id": p.passage_id, "report_id": rid, "line": ln, "text": text}
-                           for p in found for rid, ln, text in p.place_list],
+        "passage_places": [{"place_id": place_id[(rid, ln)], "passage_id": p.passage_id, "report_id": rid, "line": ln,
+                            "text": text} for p in found for rid, ln, text in p.place_list],
         "shared_passages": [{"passage_id": x.passage_id, "report_id": x.report_id, "line": x.line,
                              "other_report_id": x.other_report_id, "other_line": x.other_line,
                              "similarity": x.similarity, "same_unit": x.same_unit, "is_template": x.is_template}
@@ -170,17 +172,18 @@ def compute(conn) -> dict[str, list[dict]]:
 def write(conn, rows: dict[str, list[dict]], names: Iterable[str] = TABLE_NAMES) -> dict[str, int]:
     """Replace the across tables' rows; returns the row count per table."""
     from ..rows import conform
-    from ..ddl import sql_value
+    from ..ddl import insert_sql, pair_rows, sql_value, storage_name
     from ..schema import table
 
     counts = {}
     for name in names:
         t = table(name)
         data = [conform(t, r) for r in rows.get(name, [])]
-        conn.execute(f"delete from [{name}]")
-        conn.executemany(f"insert into [{name}] ({', '.join(f'[{n}]' for n in t.field_names)}) "
-                         f"values ({', '.join('?' * len(t.fields))})",
-                         [tuple(sql_value(f, r[f.name]) for f in t.fields) for r in data])
+        values = [tuple(sql_value(f, r[f.name]) for f in t.fields) for r in data]
+        if t.stored_as == "passage_pairs":  # written with passage_places, whose place ids it refers to
+            values = pair_rows({(r["report_id"], r["line"]): r["place_id"] for r in rows["passage_places"]}, values)
+        conn.execute(f"delete from [{storage_name(t)}]")
+        conn.executemany(insert_sql(t), values)
         counts[name] = len(data)
     return counts
 
