@@ -171,21 +171,27 @@ def compute(conn) -> dict[str, list[dict]]:
 
 def write(conn, rows: dict[str, list[dict]], names: Iterable[str] = TABLE_NAMES) -> dict[str, int]:
     """Replace the across tables' rows; returns the row count per table."""
-    from ..rows import conform
-    from ..ddl import insert_sql, pair_rows, sql_value, storage_name
+    from ..ddl import insert_sql, pair_rows, storage_name
     from ..schema import table
 
     counts = {}
     for name in names:
         t = table(name)
-        data = [conform(t, r) for r in rows.get(name, [])]
-        values = [tuple(sql_value(f, r[f.name]) for f in t.fields) for r in data]
+        values = _values(t, rows.get(name, []))
         if t.stored_as == "passage_pairs":  # written with passage_places, whose place ids it refers to
             values = pair_rows({(r["report_id"], r["line"]): r["place_id"] for r in rows["passage_places"]}, values)
         conn.execute(f"delete from [{storage_name(t)}]")
         conn.executemany(insert_sql(t), values)
-        counts[name] = len(data)
+        counts[name] = len(values)
     return counts
+
+
+def _values(t, rows: list[dict]) -> list[tuple]:
+    """Rows of table ``t`` (dicts) as the value tuples SQLite stores, in schema order."""
+    from ..ddl import sql_value
+    from ..rows import conform
+
+    return [tuple(sql_value(f, r[f.name]) for f in t.fields) for r in (conform(t, r) for r in rows)]
 
 
 def build(conn, log=None) -> dict[str, int]:
@@ -267,8 +273,7 @@ def refresh_figures(conn, ids: list[str]) -> dict[str, int]:
         "score_evidence": [e for e in evidence if e["report_id"] in present],
         "year_changes": _year_rows([s for s in summary if s["report_id"] in in_units], inds),
     }
-    from ..rows import conform
-    from ..ddl import sql_value
+    from ..ddl import insert_sql
     from ..schema import table
 
     drop = {"peer_positions": in_groups | set(ids), "score_evidence": set(ids), "year_changes": in_units | set(ids)}
@@ -278,9 +283,7 @@ def refresh_figures(conn, ids: list[str]) -> dict[str, int]:
         conn.execute(f"delete from [{name}] where report_id in (select value from json_each(?))", (_json(drop[name]),))
         if name == "year_changes":
             conn.execute("delete from year_changes where other_report_id in (select value from json_each(?))", (j,))
-        data = [conform(t, r) for r in data]
-        conn.executemany(f"insert into [{name}] ({', '.join(f'[{n}]' for n in t.field_names)}) "
-                         f"values ({', '.join('?' * len(t.fields))})",
-                         [tuple(sql_value(f, r[f.name]) for f in t.fields) for r in data])
-        counts[name] = len(data)
+        values = _values(t, data)
+        conn.executemany(insert_sql(t), values)
+        counts[name] = len(values)
     return counts
