@@ -30,10 +30,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from jixiao import search  # noqa: E402
+from jixiao import search_queries  # noqa: E402
 
 COMMON = "调解"
 RARE_CANDIDATES = ("酌情扣分", "行政复议", "社区矫正", "公务接待", "资产管理", "政府采购", "法治宣传")
-EMPTY = {k: "" for k in (*search.FILTERS, "page")}
+EMPTY = {k: "" for k in (*search_queries.FILTERS, "page")}
 
 LIKE_SQL = {
     "sections": "select report_id, seq from sections where heading like :w or body like :w",
@@ -128,8 +129,8 @@ def bench(db: Path, repeats: int) -> dict:
         args = {"q": q, **EMPTY}
 
         def ours_sql():
-            cands = conn.execute(search.CANDIDATES_SQL, args).fetchall()
-            conn.execute(search.DETAILS_SQL, {"q": q, "top": search.page_of(cands, 1)}).fetchall()
+            cands = conn.execute(search_queries.CANDIDATES_SQL, args).fetchall()
+            conn.execute(search_queries.DETAILS_SQL, {"q": q, "top": search_queries.page_of(cands, 1)}).fetchall()
 
         def rank_all():
             conn.execute(f"select rowid from {search.FTS_TABLE} where {search.FTS_TABLE} match ? "

@@ -15,7 +15,9 @@ Python from the original rows, only for the hits shown (:func:`snippet`, also th
 ``search_snippet``). A query becomes an FTS5 expression of single-character phrases
 (:func:`to_match`): plain words are ANDed, ``A OR B``, ``-A`` excludes, ``"A B"`` is a phrase.
 Ranking is bounded: bm25 is computed for at most :data:`CANDIDATES` hits (the first ones in
-index order, stopped early by LIMIT), never for every hit of a common word.
+index order, stopped early by LIMIT), never for every hit of a common word. The site's queries
+over the index (/search, the stored queries ``search`` and ``search_hits``) are in
+jixiao/search_queries.py.
 
 A full build computes each report's documents in its worker processes
 (:func:`report_documents`, from the rows about to be written); the writer gives them their
@@ -421,131 +423,6 @@ def index_reports(conn, report_ids) -> None:
     conn.executemany(_INSERT, documents(conn, list(report_ids)))
 
 
-# ---------------------------------------------------------------- the queries (site side)
-# The stored queries ``search`` and ``search_hits`` of datasette.yml are exactly these (a test
-# says so); /search runs them, and :data:`CANDIDATES_SQL` for its facets.
-
-FILTERS = ("kind", "year", "province", "city", "unit")
-PAGE_SIZE = 20
-
-_HIT = """select f.rowid as id, f.rank as score, f.rowid >> 56 as kind_n,
-         r.report_id, r.unit_name, r.fiscal_year, r.province, r.city
-  from {source}
-  left join sections s on f.rowid < 72057594037927936 and s.rowid = f.rowid
-  left join source_tables t on f.rowid >> 56 = 1 and t.rowid = (f.rowid & 72057594037927935) >> 20
-  left join indicators i on f.rowid >> 56 = 2 and i.rowid = f.rowid & 72057594037927935
-  left join findings g on f.rowid >> 56 = 3 and g.rowid = f.rowid & 72057594037927935
-  join reports r on r.report_id = coalesce(s.report_id, t.report_id, i.report_id, g.report_id)
-  where sections_fts match escape_fts(:q){filters}"""
-
-_CANDIDATES = f"""with c as (
-  -- the first {CANDIDATES} hits in index order (LIMIT stops the scan); bm25 (rank) only for them
-  {_HIT.format(source="sections_fts f", filters="{filters}")}
-  limit {CANDIDATES}
-)"""
-
-_KIND_LO = ("case :kind when 'table' then 72057594037927936 when 'indicator' then 144115188075855872 "
-            "when 'finding' then 216172782113783808 else 0 end")
-_KIND_HI = ("case :kind when 'section' then 72057594037927935 when 'table' then 144115188075855871 "
-            "when 'indicator' then 216172782113783807 else 9223372036854775807 end")
-_REPORT_FILTERS = """
-    and (:year = '' or r.fiscal_year = cast(:year as integer))
-    and (:province = '' or r.province = :province)
-    and (:city = '' or r.city = :city)"""
-_FILTERS = f"""
-    and f.rowid between {_KIND_LO}
-                    and {_KIND_HI}""" + _REPORT_FILTERS
-
-# With a unit, the hits are looked up inside that unit's documents only: each of its reports'
-# rows of each kind have rowids between a first and a last one (written report by report), and
-# FTS5 seeks to a rowid range. Filtering every hit by unit instead reads every hit of a common
-# word (336 ms at 10,000 reports). Two branches, one always empty (a bound-parameter test is
-# decided before the scan), because `(:unit = '' or …)` would defeat the planner.
-_UNIT_DOCS = f"""unit_reports as (select report_id from reports where unit_name = :unit and :unit <> ''),
-unit_docs(lo, hi) as (
-  select max(lo, {_KIND_LO}), min(hi, {_KIND_HI}) from (
-    select (select min(rowid) from sections where report_id = u.report_id) as lo,
-           (select max(rowid) from sections where report_id = u.report_id) as hi from unit_reports u
-    union all
-    select 72057594037927936 + ((select min(rowid) from source_tables where report_id = u.report_id) << 20),
-           72057594037927936 + ((select max(rowid) from source_tables where report_id = u.report_id) << 20) + 1048575
-    from unit_reports u
-    union all
-    select 144115188075855872 + (select min(rowid) from indicators where report_id = u.report_id),
-           144115188075855872 + (select max(rowid) from indicators where report_id = u.report_id) from unit_reports u
-    union all
-    select 216172782113783808 + (select min(rowid) from findings where report_id = u.report_id),
-           216172782113783808 + (select max(rowid) from findings where report_id = u.report_id) from unit_reports u)
-  where lo is not null
-)"""
-
-_FILTERED_CANDIDATES = f"""with {_UNIT_DOCS},
-c as (
-  -- the first {CANDIDATES} hits in index order (LIMIT stops the scan); bm25 (rank) only for them
-  select * from (
-  {_HIT.format(source="sections_fts f", filters=_FILTERS + chr(10) + "    and :unit = ''")}
-  union all
-  select * from (select distinct * from (
-  {_HIT.format(source="unit_docs u cross join sections_fts f", filters=chr(10) + "    and f.rowid between u.lo and u.hi" + _REPORT_FILTERS + chr(10) + "    and r.unit_name = :unit")}) order by id))
-  limit {CANDIDATES}
-)"""
-
-_SELECT = """select case top.kind_n when 0 then 'section' when 1 then 'table' when 2 then 'indicator' else 'finding' end as kind,
-       top.report_id, top.unit_name, top.fiscal_year, top.province, top.city,
-       case top.kind_n
-         when 0 then s.path
-         when 1 then coalesce(t.caption, '表格 ' || t.table_seq) || ' 第 ' || (top.id & 1048575) || ' 行'
-         when 2 then coalesce(i.level3, i.level2, i.level1)
-         else g.message end as place,
-       s.seq,
-       case top.kind_n
-         when 0 then s.line_start
-         when 1 then (select min(line) from table_cells where report_id = t.report_id and table_seq = t.table_seq
-                                                           and row = (top.id & 1048575))
-         when 2 then i.line
-         else g.line end as line,
-       case top.kind_n
-         when 0 then search_snippet(:q, s.heading, s.body)
-         when 1 then search_snippet(:q, (select group_concat(text, char(31)) from (
-                       select text from table_cells where report_id = t.report_id and table_seq = t.table_seq
-                                                     and row = (top.id & 1048575) and text <> '' order by col)))
-         when 2 then search_snippet(:q, i.level3, i.level1, i.level2, i.target, i.actual, i.note, i.standard,
-                       (select group_concat(text, char(31)) from (
-                          select c.text from table_cells c
-                          join (select table_seq, row from table_cells where report_id = i.report_id and line = i.line
-                                order by table_seq, row, col limit 1) k
-                            on c.table_seq = k.table_seq and c.row = k.row
-                          where c.report_id = i.report_id
-                            and (select min(line) from table_cells where report_id = i.report_id
-                                 and table_seq = k.table_seq and row = k.row) = i.line
-                          order by c.col)))
-         else search_snippet(:q, g.message, g.expected, g.actual) end as snippet,
-       abs(round(top.score, 3)) as relevance  -- bm25 <= 0: relevance >= 0, higher first
-from top
-left join sections s on top.kind_n = 0 and s.rowid = top.id
-left join source_tables t on top.kind_n = 1 and t.rowid = (top.id & 72057594037927935) >> 20
-left join indicators i on top.kind_n = 2 and i.rowid = top.id & 72057594037927935
-left join findings g on top.kind_n = 3 and g.rowid = top.id & 72057594037927935
-order by top.score, top.id"""
-
-_HITS = """,
-top as (select * from c order by score, id limit {limit})
-""" + _SELECT
-CANDIDATES_SQL = (_FILTERED_CANDIDATES
-                  + "\nselect id, score, kind_n, report_id, unit_name, fiscal_year, province, city from c")
-# The hits of one page, given as :top (a JSON array of candidate rows): what search_hits selects.
-DETAILS_SQL = """with top as (
-  select value ->> 0 as id, value ->> 1 as score, (value ->> 0) >> 56 as kind_n, value ->> 3 as report_id,
-         value ->> 4 as unit_name, value ->> 5 as fiscal_year, value ->> 6 as province, value ->> 7 as city
-  from json_each(:top)
-)
-""" + _SELECT
-# the stored query search: q only, the 50 best; search_hits: filters and pages of PAGE_SIZE
-SEARCH_SQL = _CANDIDATES.format(filters="") + _HITS.format(limit=50)
-SEARCH_HITS_SQL = _FILTERED_CANDIDATES + _HITS.format(
-    limit=f"{PAGE_SIZE} offset (min(max(cast(:page as integer), 1), {CANDIDATES // PAGE_SIZE}) - 1) * {PAGE_SIZE}")
-
-
 def _snippet_sql(q, *fields) -> str:
     return snippet(join_fields(*fields), q)
 
@@ -554,20 +431,3 @@ def register_functions(conn) -> None:
     """The SQL functions the search queries use: ``escape_fts`` and ``search_snippet(q, field…)``."""
     conn.create_function("escape_fts", 1, escape_fts_cjk, deterministic=True)
     conn.create_function("search_snippet", -1, _snippet_sql, deterministic=True)
-
-
-def page_of(candidates, page: int) -> str:
-    """The candidate rows of one page in rank order, as the JSON :top of :data:`DETAILS_SQL`."""
-    ranked = sorted(candidates, key=lambda r: (r[1], r[0]))
-    return json.dumps([list(r) for r in ranked[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]], ensure_ascii=False)
-
-
-def facet_counts(rows) -> dict[str, list[tuple[str, int]]]:
-    """Counts per value of kind, year, province, city and unit over the candidate rows, most first."""
-    counts: dict[str, dict[str, int]] = {k: {} for k in FILTERS}
-    for _, _, kind_n, _, unit, year, province, city in rows:
-        for key, value in (("kind", KINDS[kind_n]), ("year", year), ("province", province), ("city", city),
-                           ("unit", unit)):
-            if value not in (None, ""):
-                counts[key][str(value)] = counts[key].get(str(value), 0) + 1
-    return {k: sorted(v.items(), key=lambda kv: (-kv[1], kv[0])) for k, v in counts.items()}

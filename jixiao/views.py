@@ -151,7 +151,7 @@ DERIVED = {
     "other_place_id": Derived("另一处出处编号", "passage_places.place_id of the other place of the pair."),
     # report_builds (jixiao/package.py: record_build_dates)
     "first_built": Derived("首次构建时间", "When this report's content (its source sha256) was first built (UTC)."),
-    # search and search_hits (jixiao/search.py)
+    # search and search_hits (jixiao/search_queries.py)
     "hit_kind": Derived("命中类型", "Kind of hit: section (正文), table row (表格), indicator (指标) or finding (发现)."),
     "hit_place": Derived("命中位置", "Where the hit is: the section heading, the table and row, the indicator or the rule."),
 }

@@ -2,7 +2,7 @@
 
 One bounded candidate set (at most search.CANDIDATES hits, stated on the page when reached) gives
 the facets (kind of hit, year, province, city, unit) and the page of hits, whose details are
-jixiao/search.py DETAILS_SQL: the same rows as the stored query ``search_hits`` (the page's
+jixiao/search_queries.py DETAILS_SQL: the same rows as the stored query ``search_hits`` (the page's
 .json/.csv twins), without computing the candidates a second time.
 """
 import math
@@ -15,11 +15,12 @@ from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
 from jixiao import search as idx
+from jixiao import search_queries as queries
 from jixiao.pages import DB, render, report_url, twin_urls
 
 SEARCH_FACET_SIZE = 10  # values listed per facet on /search (short lists: on a phone the facets come first)
 SEARCH_FACETS = (("kind", "命中类型"), ("year", "年度"), ("province", "省"), ("city", "市"), ("unit", "单位"))
-PARAMS = ("q", *idx.FILTERS, "page")
+PARAMS = ("q", *queries.FILTERS, "page")
 MAX_QUERY_CHARS = 100  # longer search words are refused (a 400 in Chinese), never run
 
 
@@ -57,17 +58,17 @@ def _url(params, **change):
 async def search_page(datasette, request, params):
     hits, facets, total, pages, page = [], [], 0, 1, 1
     if params["q"]:
-        args = {p: params.get(p, "") for p in ("q", *idx.FILTERS)}
-        candidates = (await datasette.get_database(DB).execute(idx.CANDIDATES_SQL, args)).rows
+        args = {p: params.get(p, "") for p in ("q", *queries.FILTERS)}
+        candidates = (await datasette.get_database(DB).execute(queries.CANDIDATES_SQL, args)).rows
         total = len(candidates)
-        pages = max(1, math.ceil(total / idx.PAGE_SIZE))
+        pages = max(1, math.ceil(total / queries.PAGE_SIZE))
         digits = params["page"].isascii() and params["page"].isdigit()
         page = min(max(int(params["page"]) if digits else 1, 1), pages)
         params = {**params, "page": str(page) if page > 1 else ""}
         # the rows search_hits gives (a test says so), from the candidates already fetched
-        top = idx.page_of(candidates, page)
+        top = queries.page_of(candidates, page)
         hits = [dict(r) for r in (await datasette.get_database(DB).execute(
-            idx.DETAILS_SQL, {"q": params["q"], "top": top})).rows]
+            queries.DETAILS_SQL, {"q": params["q"], "top": top})).rows]
         for h in hits:
             report = report_url(datasette, h["report_id"])
             h["report_url"] = report
@@ -75,7 +76,7 @@ async def search_page(datasette, request, params):
             h["url"] = (f"{report}#s-{h['seq']}" if h["kind"] == "section" or h["line"] is None
                         else f"{report}/source#L{h['line']}")
             h["kind_label"] = idx.KIND_LABELS[h["kind"]]
-        counts = idx.facet_counts(candidates)
+        counts = queries.facet_counts(candidates)
         for key, title in SEARCH_FACETS:
             ranked = counts[key]
             # The SEARCH_FACET_SIZE most frequent values, and the selected one wherever it ranks.
@@ -90,7 +91,7 @@ async def search_page(datasette, request, params):
             facets.append({"key": key, "title": title, "values": values, "more": len(ranked) - len(shown)})
     return await render(datasette, request, "search.html", {
         "params": params, "hits": hits, "facets": facets, "total": total, "capped": total >= idx.CANDIDATES,
-        "cap": idx.CANDIDATES, "page": page, "pages": pages, "page_size": idx.PAGE_SIZE,
+        "cap": idx.CANDIDATES, "page": page, "pages": pages, "page_size": queries.PAGE_SIZE,
         "prev_url": _url(params, page=str(page - 1)) if page > 1 else None,
         "next_url": _url(params, page=str(page + 1)) if page < pages else None,
         "kind_labels": idx.KIND_LABELS, "filters": [(k, t) for k, t in SEARCH_FACETS],

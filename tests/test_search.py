@@ -13,14 +13,14 @@ import unicodedata
 import pytest
 import yaml
 
-from jixiao import search
+from jixiao import search, search_queries
 from jixiao.search import escape_fts_cjk, han_split
 
 from .conftest import REPORTS, ROOT
 
 QUERIES = ["法律援助", "调解", "社区矫正", "三公经费", "公务接待", "普法", "预算执行率", "满意度", "政府采购",
            "行政复议", "资产管理", "绩效目标", "专项资金", "法治宣传", "人民调解"]
-EMPTY = {k: "" for k in (*search.FILTERS, "page")}
+EMPTY = {k: "" for k in (*search_queries.FILTERS, "page")}
 
 
 def connect(path):
@@ -175,20 +175,20 @@ async def test_empty_search_is_not_an_error(ds):
 
 def test_stored_queries_are_the_ones_search_py_runs():
     queries = yaml.safe_load((ROOT / "datasette.yml").read_text(encoding="utf-8"))["databases"]["jixiao"]["queries"]
-    assert queries["search"]["sql"] == search.SEARCH_SQL
-    assert queries["search_hits"]["sql"] == search.SEARCH_HITS_SQL
+    assert queries["search"]["sql"] == search_queries.SEARCH_SQL
+    assert queries["search_hits"]["sql"] == search_queries.SEARCH_HITS_SQL
 
 
 def test_search_hits_are_the_best_candidates_in_rank_order(built):
     conn = connect(built.db)
     for q in ["调解", "调解 OR 普法", "酌情扣分", "法律援助 -调解"]:
-        cands = conn.execute(search.CANDIDATES_SQL, {"q": q, **EMPTY}).fetchall()
+        cands = conn.execute(search_queries.CANDIDATES_SQL, {"q": q, **EMPTY}).fetchall()
         ranked = sorted(cands, key=lambda r: (r[1], r[0]))
         pages = []
-        for page in range(1, len(ranked) // search.PAGE_SIZE + 2):
-            rows = conn.execute(search.SEARCH_HITS_SQL, {"q": q, **EMPTY, "page": str(page)}).fetchall()
+        for page in range(1, len(ranked) // search_queries.PAGE_SIZE + 2):
+            rows = conn.execute(search_queries.SEARCH_HITS_SQL, {"q": q, **EMPTY, "page": str(page)}).fetchall()
             # what /search shows: the same rows from the candidates it already has
-            assert conn.execute(search.DETAILS_SQL, {"q": q, "top": search.page_of(cands, page)}).fetchall() == rows
+            assert conn.execute(search_queries.DETAILS_SQL, {"q": q, "top": search_queries.page_of(cands, page)}).fetchall() == rows
             pages += rows
         assert len(pages) == len(ranked) > 0, q
         assert [round(-r[1], 3) for r in ranked] == [row[-1] for row in pages], q

@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 import sqlite_utils
 
-from jixiao import search
+from jixiao import search, search_queries
 from jixiao.ddl import create_tables
 
 from .conftest import site_for
@@ -17,7 +17,7 @@ from .test_search import EMPTY, connect, documents_by_kind
 def candidates(db, q, **filters):
     conn = connect(db)
     try:
-        return {r[0] for r in conn.execute(search.CANDIDATES_SQL, {"q": q, **EMPTY, **filters})}
+        return {r[0] for r in conn.execute(search_queries.CANDIDATES_SQL, {"q": q, **EMPTY, **filters})}
     finally:
         conn.close()
 
@@ -99,19 +99,19 @@ def test_a_units_hits_are_looked_up_in_its_own_documents(built):
         report_unit = dict(conn.execute("select report_id, unit_name from reports"))
         checked = 0
         for q in ("调解", "预算", "万元", "酌情扣分"):
-            every = conn.execute(search.CANDIDATES_SQL, {"q": q, **EMPTY}).fetchall()
+            every = conn.execute(search_queries.CANDIDATES_SQL, {"q": q, **EMPTY}).fetchall()
             assert len(every) < search.CANDIDATES  # all hits, so the filtered ones are a subset
             for unit in units:
                 for kind in ("", *search.KINDS):
                     want = sorted(r for r in every if report_unit[r[3]] == unit
                                   and (not kind or search.KINDS[r[2]] == kind))
-                    got = conn.execute(search.CANDIDATES_SQL, {"q": q, **EMPTY, "unit": unit, "kind": kind}).fetchall()
+                    got = conn.execute(search_queries.CANDIDATES_SQL, {"q": q, **EMPTY, "unit": unit, "kind": kind}).fetchall()
                     assert sorted(got) == want, (q, unit, kind)
                     assert [r[0] for r in got] == sorted(r[0] for r in got)  # index order, as without a unit
                     checked += bool(want)
         assert checked > 20
         # the unit's ranges drive the FTS5 scan (inner loop, rowid bounds from each range)
-        plan = [r[-1] for r in conn.execute("explain query plan " + search.CANDIDATES_SQL,
+        plan = [r[-1] for r in conn.execute("explain query plan " + search_queries.CANDIDATES_SQL,
                                             {"q": "调解", **EMPTY, "unit": units[0]})]
         ranges = plan.index("SCAN u")
         assert any("SCAN f VIRTUAL TABLE" in step and "><" in step for step in plan[ranges + 1:]), plan
@@ -188,4 +188,4 @@ async def test_candidates_are_bounded_and_the_cap_is_stated(tmp_path):
     assert r.status_code == 200
     assert f"前 {search.CANDIDATES} 条" in r.text and "下一页" in r.text
     r = await ds.client.get("/search", params={"q": "调解", "page": "999"})
-    assert r.status_code == 200 and f"第 {search.CANDIDATES // search.PAGE_SIZE} / " in r.text
+    assert r.status_code == 200 and f"第 {search.CANDIDATES // search_queries.PAGE_SIZE} / " in r.text
