@@ -93,7 +93,7 @@ class DatabaseWriter:
         self._prepare()
 
     def _prepare(self) -> None:
-        # table_cells: its grids, one row per table (jixiao/ddl.py: GRIDS), not its cells
+        # a compact storage's rows (table_cells: one grid per table, jixiao/ddl.py STORAGE), not the view's
         self._insert = {t.name: insert_sql(t) for t in TABLES}
         # rowids given here (the first value): the sections' always, the other documents' tables in a full build
         self._explicit = {"sections", *(search.KIND_ROWS if self._docs is not None else ())}

@@ -6,12 +6,12 @@ indexes the site's queries need, with the reason for each above it. A table decl
 ``stored_as`` is kept in a compact table behind a view with the schema's columns (``STORAGE``):
 table_cells as JSON grids, one row per source table (``GRID_DDL``, ``GRID_VIEW``, :func:`grid_rows`:
 cell rows → grid rows), shared_passages as pairs of place ids (``PAIRS_DDL``, ``PAIRS_VIEW``,
-:func:`pair_rows`); :func:`storage_name` names the table that holds a table's rows. :func:`sql_value` converts a row value
-to what SQLite stores.
+:func:`pair_rows`); :func:`storage_name` names the table that holds a table's rows.
+:func:`sql_value` converts a row value to what SQLite stores.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from .declarations import Field, Table
 from .schema import TABLES
@@ -81,8 +81,15 @@ SELECT a.passage_id, a.report_id, a.line, b.report_id AS other_report_id, b.line
        p.similarity, p.same_unit, p.is_template
 FROM [{store}] p JOIN passage_places a ON a.place_id = p.place_id JOIN passage_places b ON b.place_id = p.other_place_id"""
 
-# Each compact storage: its DDL (table and indexes) and the view that gives the schema's rows.
-STORAGE = {"table_grids": (GRID_DDL, GRID_VIEW), "passage_pairs": (PAIRS_DDL, PAIRS_VIEW)}
+class Storage(NamedTuple):
+    """A compact storage: its DDL (table and indexes), the view giving the schema's rows, and the
+    number of columns of a storage row."""
+    ddl: str
+    view: str
+    width: int
+
+
+STORAGE = {"table_grids": Storage(GRID_DDL, GRID_VIEW, 4), "passage_pairs": Storage(PAIRS_DDL, PAIRS_VIEW, 5)}
 
 
 def pair_rows(places: dict[tuple[str, int], int], rows: list[tuple]) -> list[tuple]:
@@ -93,17 +100,16 @@ def pair_rows(places: dict[tuple[str, int], int], rows: list[tuple]) -> list[tup
 
 def create_storage(db: Any, t: Table) -> None:
     """The storage table of ``t`` (with its indexes) and the view of ``t``'s name over it."""
-    ddl, view = STORAGE[t.stored_as]
-    for statement in ddl.format(store=t.stored_as).split(";"):
+    storage = STORAGE[t.stored_as]
+    for statement in storage.ddl.format(store=t.stored_as).split(";"):
         db.execute(statement)
-    db.execute(view.format(name=t.name, store=t.stored_as))
+    db.execute(storage.view.format(name=t.name, store=t.stored_as))
 
 
 def insert_sql(t: Table) -> str:
     """INSERT of one storage row of ``t`` (a plain table: its fields in schema order)."""
     if t.stored_as:
-        width = {"table_grids": 4, "passage_pairs": 5}[t.stored_as]
-        return f"insert into [{t.stored_as}] values ({', '.join('?' * width)})"
+        return f"insert into [{t.stored_as}] values ({', '.join('?' * STORAGE[t.stored_as].width)})"
     return (f"insert into [{t.name}] ({', '.join(f'[{n}]' for n in t.field_names)}) "
             f"values ({', '.join('?' * len(t.fields))})")
 

@@ -67,14 +67,20 @@ unit_docs(lo, hi) as (
   where lo is not null
 )"""
 
+_NO_UNIT = _FILTERS + """
+    and :unit = ''"""
+_IN_UNIT_DOCS = """
+    and f.rowid between u.lo and u.hi""" + _REPORT_FILTERS + """
+    and r.unit_name = :unit"""
+
 _FILTERED_CANDIDATES = f"""with {_UNIT_DOCS},
 c as (
   -- the first {CANDIDATES} hits in index order (LIMIT stops the scan); bm25 (rank) only for them
   select * from (
-  {_HIT.format(source="sections_fts f", filters=_FILTERS + chr(10) + "    and :unit = ''")}
+  {_HIT.format(source="sections_fts f", filters=_NO_UNIT)}
   union all
   select * from (select distinct * from (
-  {_HIT.format(source="unit_docs u cross join sections_fts f", filters=chr(10) + "    and f.rowid between u.lo and u.hi" + _REPORT_FILTERS + chr(10) + "    and r.unit_name = :unit")}) order by id))
+  {_HIT.format(source="unit_docs u cross join sections_fts f", filters=_IN_UNIT_DOCS)}) order by id))
   limit {CANDIDATES}
 )"""
 
