@@ -1,8 +1,10 @@
-"""Chinese full-text search over what a report says (research/chinese-search.md, design D1).
+"""Chinese full-text search over what a report says (research/chinese-search.md, design D2
+without positions; issue 16 for why).
 
-One FTS5 table, ``sections_fts`` (``unicode61``, **contentless**: ``content=''``), indexes four kinds
-of text, each document with every Han character as its own token (U+200B-separated) and
-Traditional characters folded to Simplified (OpenCC's character table):
+One FTS5 table, ``sections_fts`` (``unicode61``, **contentless** ``content=''``, **no positions**
+``detail=none``), indexes four kinds of text, each document as the overlapping bigrams of its Han
+runs plus each run's last character (:func:`index_text`), Traditional folded to Simplified
+(OpenCC's character table):
 
 * 正文 a section: heading, body — ``rowid`` = ``sections.rowid`` (so Datasette's own
   ``/jixiao/sections?_search=`` keeps working: ``rowid in (select rowid from sections_fts …)``);
@@ -10,14 +12,17 @@ Traditional characters folded to Simplified (OpenCC's character table):
 * 指标 an indicator: level3; level1 | level2 | target | actual | note | standard — 2<<56 | indicators.rowid;
 * 发现 a finding: message | expected | actual — 3<<56 | findings.rowid.
 
-No second copy of the text: the index keeps only tokens and positions; snippets are made in
-Python from the original rows, only for the hits shown (:func:`snippet`, also the SQL function
-``search_snippet``). A query becomes an FTS5 expression of single-character phrases
-(:func:`to_match`): plain words are ANDed, ``A OR B``, ``-A`` excludes, ``"A B"`` is a phrase.
-Ranking is bounded: bm25 is computed for at most :data:`CANDIDATES` hits (the first ones in
-index order, stopped early by LIMIT), never for every hit of a common word. The site's queries
-over the index (/search, the stored queries ``search`` and ``search_hits``) are in
-jixiao/search_queries.py.
+No second copy of the text, and no positions: the index keeps which documents hold each token
+(27 MB where single characters with positions took 91 MB at 2,000 synthetic reports), so a word
+is the AND of its bigrams (:func:`to_match`: plain words are ANDed, ``A OR B``, ``-A`` excludes,
+``"A B"`` a phrase). That finds every document holding the word and, rarely, one holding its
+bigrams apart; the site's queries keep only documents whose text holds the words and rank them
+by :func:`score` (SQL ``search_score``, BM25's term frequency and length), computed for at most
+:data:`CANDIDATES` hits (the first ones in index order, stopped early by LIMIT), never for every
+hit of a common word (FTS5's bm25 needs positions). Snippets are made in Python from the
+original rows, only for the hits shown (:func:`snippet`, SQL ``search_snippet``). Datasette's own
+``?_search=`` on ``sections`` gets the index's answer as it is. The site's queries over the
+index (/search, the stored queries ``search`` and ``search_hits``) are in jixiao/search_queries.py.
 
 A full build computes each report's documents in its worker processes
 (:func:`report_documents`, from the rows about to be written); the writer gives them their
@@ -88,37 +93,25 @@ def fold(text: str | None) -> str:
     return text if _traditional().isdisjoint(text) else text.translate(_t2s_table())
 
 
-def han_split(text: str | None) -> str:
-    """Every Han character becomes its own token: U+200B between it and its neighbours.
-
-    Reversible: removing U+200B gives the text back (U+200B already in the text is dropped).
-    Splitting into runs and joining is ~10× faster than a per-character ``re.sub`` template.
-    """
-    parts = _HAN_RUNS.split((text or "").replace(ZWSP, ""))
-    # split() with a group alternates: other text (even indexes), Han runs (odd indexes)
-    return ZWSP.join(ZWSP.join(p) if i % 2 else p for i, p in enumerate(parts) if p)
-
-
-class _IndexTable(dict):
-    """str.translate table of :func:`index_text`, filled as characters are met: a Han character
-    (after folding) → U+200B + it + U+200B, U+200B → nothing, anything else → itself."""
-
-    def __missing__(self, code: int) -> str:
-        ch = chr(code)
-        folded = _t2s_table().get(code, ch)
-        value = "" if ch == ZWSP else f"{ZWSP}{folded}{ZWSP}" if HAN_RE.fullmatch(folded) else folded
-        self[code] = value
-        return value
-
-
-_INDEX_TABLE = _IndexTable()
-
-
 def index_text(text: str | None) -> str:
-    """``han_split(fold(text))`` in one pass: every character translated (U+200B on both sides
-    of each Han character), then the doubled U+200B between neighbours made one and the outer
-    ones dropped — ~40 % less time than folding and splitting into runs (tests say: the same)."""
-    return (text or "").translate(_INDEX_TABLE).replace(ZWSP + ZWSP, ZWSP).strip(ZWSP)
+    """The tokens a text is indexed by, space-separated: every Han run as its overlapping
+    bigrams and its last character (法律援助 → 法律 律援 援助 助; a single 年 → 年), Traditional
+    folded to Simplified; other text as it is (unicode61 splits it into words).
+
+    Bigrams make a word of two or more characters a few exact tokens, which an index without
+    positions (``detail=none``) can find; the last character makes every character the start
+    of some token, so a one-character word is a prefix query (``"法"*``).
+    """
+    parts = _HAN_RUNS.split(fold(text).replace(ZWSP, ""))
+    out = []
+    # split() with a group alternates: other text (even indexes), Han runs (odd indexes)
+    for i, p in enumerate(parts):
+        if i % 2:
+            out.extend([p[j:j + 2] for j in range(len(p) - 1)])
+            out.append(p[-1])
+        elif p:
+            out.append(p)
+    return " ".join(out)
 
 
 def join_fields(*values) -> str:
@@ -153,7 +146,7 @@ class Query:
 
 # a "phrase" (also “…”), or a word; a word may start with - (exclude)
 _TOKENS = re.compile(r'(-?)(?:["“”]([^"“”]*)["“”]?|([^\s"“”]+))')
-_WORD = re.compile(r"[^\W_]+")  # what unicode61 keeps of a term (after han_split); the rest separates
+_WORD = re.compile(r"[^\W_]+")  # what unicode61 keeps of a term; the rest separates
 
 
 def parse_query(q: str) -> Query:
@@ -190,10 +183,28 @@ def check_query(query: Query) -> None:
         raise QueryError(f"检索词太多：最多 {MAX_TERMS} 个，请删去一些。")
 
 
+def term_tokens(term: str) -> list[str]:
+    """One term → the FTS5 tokens a document holding it must have (see :func:`index_text`):
+    法律援助 → "法律", "律援", "援助"; 法 → "法"* (a prefix); 2024年 → "2024", "年"*."""
+    tokens: dict[str, None] = {}
+    for i, p in enumerate(_HAN_RUNS.split(fold(term))):
+        if i % 2:
+            for t in ([f'"{p}"*'] if len(p) == 1 else [f'"{p[j:j + 2]}"' for j in range(len(p) - 1)]):
+                tokens.setdefault(t, None)
+        else:
+            for w in _WORD.findall(p):
+                tokens.setdefault(f'"{w}"', None)
+    return list(tokens)
+
+
 def phrase(term: str) -> str:
-    """One term → an FTS5 phrase of single Han characters: 法律援助 → "法 律 援 助"."""
-    tokens = _WORD.findall(HAN_RE.sub(r" \1 ", fold(term)))
-    return '"' + " ".join(tokens) + '"'
+    """One term → an FTS5 expression: its tokens ANDed (法律援助 → ("法律" AND "律援" AND "援助")).
+
+    The index keeps no positions, so this finds every document with the term and, rarely, one
+    with its bigrams apart; the site's queries then keep only documents whose text holds the
+    term (:func:`score`)."""
+    tokens = term_tokens(term)
+    return tokens[0] if len(tokens) == 1 else "(" + " AND ".join(tokens) + ")"
 
 
 def to_match(query: Query) -> str:
@@ -209,7 +220,7 @@ def to_match(query: Query) -> str:
 def escape_fts_cjk(query: str) -> str:
     """A search box query → FTS5 MATCH (registered as Datasette's ``escape_fts``); never raises.
 
-    ``法律援助`` → ``("法 律 援 助")``; a query with nothing to search → ``""`` (no rows).
+    ``法律援助`` → ``(("法律" AND "律援" AND "援助"))``; nothing to search → ``""`` (no rows).
     """
     try:
         parsed = parse_query(query or "")
@@ -259,6 +270,68 @@ def snippet(text: str | None, q: str) -> str:
     """:func:`snippet_parts` as text with the hits in 【】 (a 【】 of the text itself becomes ［］)."""
     return "".join(f"【{p}】" if hit else p for p, hit in
                    ((p.replace("【", "［").replace("】", "］"), hit) for p, hit in snippet_parts(text, q)))
+
+
+# ---------------------------------------------------------------- relevance
+
+# BM25's term-frequency part (k1, b) without the inverse document frequency, which would need
+# every hit of each word counted (what the bounded ranking avoids). AVG_LENGTH: the mean
+# document length over the samples' 632 documents (sections, table rows, indicators, findings:
+# 67 index tokens, about one a character), standing for BM25's mean over the index.
+K1, B, AVG_LENGTH = 1.2, 0.75, 67
+
+
+@functools.lru_cache(maxsize=1)
+def _variants() -> dict[str, str]:
+    """Simplified character → it and the Traditional ones that fold to it (for a regex class)."""
+    out: dict[str, str] = {}
+    for code, simplified in _t2s_table().items():
+        out[simplified] = out.get(simplified, simplified) + chr(code)
+    return out
+
+
+@functools.lru_cache(maxsize=1024)
+def _unfolded_pattern(term: str) -> re.Pattern:
+    """:func:`_pattern` for a text that was not folded: each Han character of the term also
+    matches its Traditional forms (folding a whole document costs ~10× the search)."""
+    variants = _variants()
+    tokens = _WORD.findall(HAN_RE.sub(r" \1 ", fold(term)))
+    parts = [f"[{re.escape(variants[t])}]" if t in variants else re.escape(t) for t in tokens]
+    return re.compile(r"[\W_]*".join(parts), re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=256)
+def _groups(q: str) -> tuple[tuple[tuple[str, re.Pattern], ...], ...]:
+    """The query's ANDed groups of ORed terms, each as (its folded text, its unfolded pattern)."""
+    try:
+        query = parse_query(q)
+    except QueryError:
+        return ()
+    return tuple(tuple((fold(t), _unfolded_pattern(t)) for t in g) for g in query.groups)
+
+
+def _count(text: str, literal: str, pattern: re.Pattern) -> int:
+    # str.count is ~10× faster than the pattern; the pattern only where the literal is absent
+    # (Traditional characters, punctuation inside the term, Latin in another case)
+    return text.count(literal) or len(pattern.findall(text))
+
+
+def score(q: str | None, kind: int | None, *fields) -> float | None:
+    """A hit's relevance (≤ 0, lower is better, as FTS5's bm25), or None when its text does not
+    hold every ANDed term: the index proposes documents by their bigrams, this keeps only the
+    ones whose text has the words (a phrase may span punctuation, as in :func:`snippet`).
+    An indicator (kind 2) is never dropped: its document also holds its table row's other
+    cells, which are not passed here; without its words in its own fields it scores 0."""
+    groups = _groups(q or "")
+    texts = {str(f) for f in fields if f not in (None, "")}  # a repeated value counts once, as indexed
+    norm = K1 * (1 - B + B * sum(map(len, texts)) / AVG_LENGTH)
+    total = 0.0
+    for group in groups:
+        tf = sum(_count(t, literal, pattern) for literal, pattern in group for t in texts)
+        if not tf:
+            return 0.0 if kind == 2 else None
+        total += tf * (K1 + 1) / (tf + norm)
+    return -total if groups else None
 
 
 # ---------------------------------------------------------------- the index (build side)
@@ -383,7 +456,7 @@ def begin_index(conn) -> None:
     """Create the (empty) search index before the rows are written; :func:`add_documents` fills
     it as the build goes, :func:`finish_index` ends it."""
     conn.execute(f"create virtual table {FTS_TABLE} using fts5({', '.join(FTS_COLUMNS)}, content='', "
-                 "tokenize='unicode61')")
+                 "tokenize='unicode61', detail=none)")
     # No incremental merging during the load (~20 % of the insert time): one 'optimize' at the
     # end merges everything; then the default again, for the incremental updates that follow.
     conn.execute(f"insert into {FTS_TABLE}({FTS_TABLE}, rank) values ('automerge', 0)")
@@ -428,6 +501,8 @@ def _snippet_sql(q, *fields) -> str:
 
 
 def register_functions(conn) -> None:
-    """The SQL functions the search queries use: ``escape_fts`` and ``search_snippet(q, field…)``."""
+    """The SQL functions the search queries use: ``escape_fts``, ``search_snippet(q, field…)`` and
+    ``search_score(q, kind, field…)``."""
     conn.create_function("escape_fts", 1, escape_fts_cjk, deterministic=True)
+    conn.create_function("search_score", -1, score, deterministic=True)
     conn.create_function("search_snippet", -1, _snippet_sql, deterministic=True)

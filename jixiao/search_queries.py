@@ -16,18 +16,30 @@ from .search import CANDIDATES, KINDS
 FILTERS = ("kind", "year", "province", "city", "unit")
 PAGE_SIZE = 20
 
-_HIT = """select f.rowid as id, f.rank as score, f.rowid >> 56 as kind_n,
-         r.report_id, r.unit_name, r.fiscal_year, r.province, r.city
+# A table row's non-empty cells (\x1f-separated), from its grid: row :row_expr of the table t.
+ROW_TEXT = """(select group_concat(c.value ->> 0, char(31)) from table_grids tg, json_each(tg.cells -> ({row} - 1)) c
+              where tg.report_id = t.report_id and tg.table_seq = t.table_seq and c.value ->> 0 <> '')"""
+
+# A hit's score (search.score) reads its text: the index proposes documents by their bigrams and
+# keeps no positions, so the score also drops a document without the words (NULL). LIMIT -1
+# keeps SQLite from moving `score is not null` into the scan, which would compute it twice.
+_HIT = """select * from (select f.rowid as id,
+         search_score(:q, f.rowid >> 56, s.heading, s.body,
+                      case when f.rowid >> 56 = 1 then """ + ROW_TEXT.format(row="(f.rowid & 1048575)") + """ end,
+                      i.level3, i.level1, i.level2, i.target, i.actual, i.note, i.standard,
+                      g.message, g.expected, g.actual) as score,
+         f.rowid >> 56 as kind_n, r.report_id, r.unit_name, r.fiscal_year, r.province, r.city
   from {source}
   left join sections s on f.rowid < 72057594037927936 and s.rowid = f.rowid
   left join source_tables t on f.rowid >> 56 = 1 and t.rowid = (f.rowid & 72057594037927935) >> 20
   left join indicators i on f.rowid >> 56 = 2 and i.rowid = f.rowid & 72057594037927935
   left join findings g on f.rowid >> 56 = 3 and g.rowid = f.rowid & 72057594037927935
   join reports r on r.report_id = coalesce(s.report_id, t.report_id, i.report_id, g.report_id)
-  where sections_fts match escape_fts(:q){filters}"""
+  where sections_fts match escape_fts(:q){filters}
+  limit -1) where score is not null"""
 
 _CANDIDATES = f"""with c as (
-  -- the first {CANDIDATES} hits in index order (LIMIT stops the scan); bm25 (rank) only for them
+  -- the first {CANDIDATES} hits in index order (LIMIT stops the scan): only they are scored
   {_HIT.format(source="sections_fts f", filters="{filters}")}
   limit {CANDIDATES}
 )"""
@@ -75,7 +87,7 @@ _IN_UNIT_DOCS = """
 
 _FILTERED_CANDIDATES = f"""with {_UNIT_DOCS},
 c as (
-  -- the first {CANDIDATES} hits in index order (LIMIT stops the scan); bm25 (rank) only for them
+  -- the first {CANDIDATES} hits in index order (LIMIT stops the scan): only they are scored
   select * from (
   {_HIT.format(source="sections_fts f", filters=_NO_UNIT)}
   union all
@@ -100,9 +112,7 @@ _SELECT = """select case top.kind_n when 0 then 'section' when 1 then 'table' wh
          else g.line end as line,
        case top.kind_n
          when 0 then search_snippet(:q, s.heading, s.body)
-         when 1 then search_snippet(:q, (select group_concat(text, char(31)) from (
-                       select text from table_cells where report_id = t.report_id and table_seq = t.table_seq
-                                                     and row = (top.id & 1048575) and text <> '' order by col)))
+         when 1 then search_snippet(:q, """ + ROW_TEXT.format(row="(top.id & 1048575)") + """)
          when 2 then search_snippet(:q, i.level3, i.level1, i.level2, i.target, i.actual, i.note, i.standard,
                        (select group_concat(text, char(31)) from (
                           select c.text from table_cells c
@@ -114,7 +124,7 @@ _SELECT = """select case top.kind_n when 0 then 'section' when 1 then 'table' wh
                                  and table_seq = k.table_seq and row = k.row) = i.line
                           order by c.col)))
          else search_snippet(:q, g.message, g.expected, g.actual) end as snippet,
-       abs(round(top.score, 3)) as relevance  -- bm25 <= 0: relevance >= 0, higher first
+       abs(round(top.score, 3)) as relevance  -- score <= 0: relevance >= 0, higher first
 from top
 left join sections s on top.kind_n = 0 and s.rowid = top.id
 left join source_tables t on top.kind_n = 1 and t.rowid = (top.id & 72057594037927935) >> 20

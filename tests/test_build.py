@@ -182,7 +182,7 @@ def _tables(db_path):
             rows = db.execute(f"select * from [{n}]").fetchall()
         out[n] = sorted(rows, key=repr)
     hits = db.execute("select s.report_id, s.seq from sections_fts f join sections s on s.rowid = f.rowid "
-                      "where sections_fts match '\"法 律 援 助\"'").fetchall()
+                      "where sections_fts match '\"法律\" \"律援\" \"援助\"'").fetchall()
     out["search: 法律援助"] = sorted(hits)
     return out
 

@@ -51,7 +51,7 @@ def _snapshot(db) -> tuple:
         counts = dict(con.execute("select report_id, sections_count from reports"))
         rows = dict(con.execute("select report_id, count(*) from sections group by report_id"))
         summary = {r for (r,) in con.execute("select report_id from report_summary")}
-        hits = con.execute("select count(*) from sections_fts where sections_fts match '\"补 充 说 明\"'").fetchone()
+        hits = con.execute("select count(*) from sections_fts where sections_fts match '\"补充\" \"充说\" \"说明\"'").fetchone()
         con.execute("commit")
     finally:
         con.close()

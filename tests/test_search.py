@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from jixiao import search, search_queries
-from jixiao.search import escape_fts_cjk, han_split
+from jixiao.search import escape_fts_cjk, index_text
 
 from .conftest import REPORTS, ROOT
 
@@ -68,16 +68,21 @@ def documents_by_kind(conn):
 
 
 def test_escape_and_split():
-    assert escape_fts_cjk("法律援助") == '("法 律 援 助")'
-    assert escape_fts_cjk("法律援助 2024") == '("法 律 援 助") AND ("2024")'
-    assert escape_fts_cjk('"法律 援助') == '("法 律 援 助")'
-    assert escape_fts_cjk("调解 OR 普法") == '("调 解" OR "普 法")'
-    assert escape_fts_cjk("法律援助 -调解") == '(("法 律 援 助")) NOT "调 解"'
-    assert escape_fts_cjk("調解") == escape_fts_cjk("调解") == '("调 解")'
+    law = '("法律" AND "律援" AND "援助")'
+    assert escape_fts_cjk("法律援助") == f"({law})"
+    assert escape_fts_cjk("法律援助 2024") == f'({law}) AND ("2024")'
+    assert escape_fts_cjk('"法律援助') == f"({law})"
+    assert escape_fts_cjk('"法律 援助"') == '(("法律" AND "援助"))'  # a phrase: its tokens; the text decides (score)
+    assert escape_fts_cjk("调解 OR 普法") == '("调解" OR "普法")'
+    assert escape_fts_cjk("法律援助 -调解") == f'(({law})) NOT "调解"'
+    assert escape_fts_cjk("調解") == escape_fts_cjk("调解") == '("调解")'
+    assert escape_fts_cjk("法") == '("法"*)' and escape_fts_cjk("2024年") == '(("2024" AND "年"*))'
     for nothing in ("", "-调解", '"', "！？", "OR"):
         assert escape_fts_cjk(nothing) == '""'
-    assert han_split("调解2048.44万元").replace("\u200b", "") == "调解2048.44万元"
-    assert han_split("调解") == "调\u200b解"
+    # each Han run: its bigrams and its last character; other text as it is; Traditional folded
+    assert index_text("调解2048.44万元") == "调解 解 2048.44 万元 元"
+    assert index_text("法律援助，年") == "法律 律援 援助 助 ， 年"
+    assert index_text("調解\u200b與") == "调解 解与 与"
     assert search.fold("調解與監督") == "调解与监督" and len(search.fold("體")) == 1
 
 
@@ -164,7 +169,7 @@ async def test_canned_search_query_ranks_and_highlights(ds):
     rows = r.json()
     assert {row["kind"] for row in rows} == set(search.KINDS)
     assert rows and all("【调解】" in row["snippet"] and "\u200b" not in row["snippet"] for row in rows)
-    relevance = [row["relevance"] for row in rows]  # -bm25: 0 or more, most relevant first
+    relevance = [row["relevance"] for row in rows]  # 0 or more, most relevant first
     assert relevance == sorted(relevance, reverse=True) and min(relevance) >= 0
 
 

@@ -189,3 +189,23 @@ async def test_candidates_are_bounded_and_the_cap_is_stated(tmp_path):
     assert f"前 {search.CANDIDATES} 条" in r.text and "下一页" in r.text
     r = await ds.client.get("/search", params={"q": "调解", "page": "999"})
     assert r.status_code == 200 and f"第 {search.CANDIDATES // search_queries.PAGE_SIZE} / " in r.text
+
+
+def test_the_text_decides_what_the_bigrams_propose(tmp_path):
+    """The index keeps no positions: 三公经费 is 三公 AND 公经 AND 经费, which a section saying
+    三公 and 办公经费 apart also holds. The index proposes it; the site's queries drop it, keep
+    the section that says the word (in Traditional too) and rank more mentions first."""
+    conn = tiny_db(tmp_path / "t.db", ["压减三公支出，办公经费从严", "三公经费下降", "三公經費、三公经费、三公经费",
+                                       "三公经费" + "甲" * 300])
+    search.create_index(conn)
+    search.register_functions(conn)
+    conn.commit()
+    proposed = {r for (r,) in conn.execute("select rowid from sections_fts where sections_fts match escape_fts(?)",
+                                           ["三公经费"])}
+    assert proposed == {1, 2, 3, 4}
+    conn.close()
+    rows = connect(tmp_path / "t.db").execute(search_queries.CANDIDATES_SQL, {"q": "三公经费", **EMPTY}).fetchall()
+    assert [r[0] for r in sorted(rows, key=lambda r: (r[1], r[0]))] == [3, 2, 4]  # 3 mentions; short; long
+    assert search.score("三公经费", 0, "", "压减三公支出，办公经费从严") is None
+    assert search.score("三公经费", 2, "压减三公支出，办公经费从严") == 0.0  # an indicator stays (its row's cells)
+    assert search.score("调解 OR 普法", 0, "", "普法") < 0 and search.score("调解 普法", 0, "", "普法") is None
