@@ -1,10 +1,11 @@
-"""Chinese full-text search: ``?_search=调解`` becomes the FTS5 phrase ``"调 解"``.
+"""Chinese full-text search: ``?_search=法律援助`` becomes ``("法律" AND "律援" AND "援助")``.
 
-The index (``sections_fts``, jixiao/search.py) stores every Han character as its own token;
-Datasette's own ``escape_fts`` would send ``"调解"`` and find nothing. This plugin re-registers
-``escape_fts`` on every connection (with ``A OR B``, ``-A`` and phrases, Traditional folded to
-Simplified), and ``search_snippet`` that the stored search queries use (the index keeps no copy
-of the text, so snippets are made from the rows shown). ``trylast=True`` is required: a
+The index (``sections_fts``, jixiao/search.py) stores each Han run as its overlapping bigrams
+(and its last character), without positions; Datasette's own ``escape_fts`` would send
+``"法律援助"`` and find nothing. This plugin re-registers ``escape_fts`` on every connection (with
+``A OR B``, ``-A`` and phrases, Traditional folded to Simplified), ``search_snippet`` and
+``search_score`` that the stored search queries use (the index keeps no copy of the text, so
+snippets and scores are made from the rows). ``trylast=True`` is required: a
 plugins-dir plugin otherwise runs before Datasette's own hook and loses
 (research/chinese-search.md).
 """
