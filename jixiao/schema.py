@@ -391,7 +391,7 @@ TABLES: tuple[Table, ...] = (
         ("report_id", "table_seq", "row", "col"), (REPORT_FK,), label_column="text",
         # 5 M rows at 10,000 reports: one row per cell repeated the report id, table number and kind
         # in each (76 MB at 2,000 reports, clustered); stored one row per table (GRIDS in
-        # jixiao/ddl.py: 29 MB)
+        # jixiao/ddl.py: 29 MB; 25.9 as a rowid table)
         stored_as="table_grids",
     ),
     Table(

@@ -310,10 +310,20 @@ def _groups(q: str) -> tuple[tuple[tuple[str, re.Pattern], ...], ...]:
     return tuple(tuple((fold(t), _unfolded_pattern(t)) for t in g) for g in query.groups)
 
 
-def _count(text: str, literal: str, pattern: re.Pattern) -> int:
+_UTF8_CONTINUATION = bytes(range(0x80, 0xC0))
+
+
+def _count(text: str | bytes, literal: str, pattern: re.Pattern) -> int:
     # str.count is ~10× faster than the pattern; the pattern only where the literal is absent
     # (Traditional characters, punctuation inside the term, Latin in another case)
+    if isinstance(text, bytes):
+        return text.count(literal.encode("utf-8")) or _count(text.decode("utf-8", "replace"), literal, pattern)
     return text.count(literal) or len(pattern.findall(text))
+
+
+def _length(text: str | bytes) -> int:
+    """Characters in a text, also when given as its UTF-8 bytes (every byte but continuations)."""
+    return len(text.translate(None, _UTF8_CONTINUATION)) if isinstance(text, bytes) else len(text)
 
 
 def score(q: str | None, kind: int | None, *fields) -> float | None:
@@ -321,10 +331,12 @@ def score(q: str | None, kind: int | None, *fields) -> float | None:
     hold every ANDed term: the index proposes documents by their bigrams, this keeps only the
     ones whose text has the words (a phrase may span punctuation, as in :func:`snippet`).
     An indicator (kind 2) is never dropped: its document also holds its table row's other
-    cells, which are not passed here; without its words in its own fields it scores 0."""
+    cells, which are not passed here; without its words in its own fields it scores 0.
+    A field may come as UTF-8 bytes (SQL ``cast(body as blob)``): a long narrative is then
+    counted without being decoded (~1/3 of the search's time for a common word)."""
     groups = _groups(q or "")
-    texts = {str(f) for f in fields if f not in (None, "")}  # a repeated value counts once, as indexed
-    norm = K1 * (1 - B + B * sum(map(len, texts)) / AVG_LENGTH)
+    texts = {f if isinstance(f, (str, bytes)) else str(f) for f in fields if f not in (None, "", b"")}
+    norm = K1 * (1 - B + B * sum(map(_length, texts)) / AVG_LENGTH)
     total = 0.0
     for group in groups:
         tf = sum(_count(t, literal, pattern) for literal, pattern in group for t in texts)

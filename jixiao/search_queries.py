@@ -21,10 +21,11 @@ ROW_TEXT = """(select group_concat(c.value ->> 0, char(31)) from table_grids tg,
               where tg.report_id = t.report_id and tg.table_seq = t.table_seq and c.value ->> 0 <> '')"""
 
 # A hit's score (search.score) reads its text: the index proposes documents by their bigrams and
-# keeps no positions, so the score also drops a document without the words (NULL). LIMIT -1
+# keeps no positions, so the score also drops a document without the words (NULL). A section's
+# body goes as bytes: counted without being decoded into Python. LIMIT -1
 # keeps SQLite from moving `score is not null` into the scan, which would compute it twice.
 _HIT = """select * from (select f.rowid as id,
-         search_score(:q, f.rowid >> 56, s.heading, s.body,
+         search_score(:q, f.rowid >> 56, s.heading, cast(s.body as blob),
                       case when f.rowid >> 56 = 1 then """ + ROW_TEXT.format(row="(f.rowid & 1048575)") + """ end,
                       i.level3, i.level1, i.level2, i.target, i.actual, i.note, i.standard,
                       g.message, g.expected, g.actual) as score,
