@@ -523,7 +523,7 @@ def bench_search(db: Path, repeats: int = 5) -> dict:
 
 
 def run_db(db: Path, args) -> dict:
-    """Serving (+ search) on an existing database, e.g. one made by benchmarks/scale_db.py."""
+    """Serving (+ search) on an existing database, e.g. one built from a benchmarks/synth.py corpus."""
     db = db.resolve()  # the stock server runs in another folder
     log(f"\n=== serving {db} ===")
     if not db.exists():

@@ -66,7 +66,7 @@ def index_bytes(conn) -> int:
 
 def is_ours(conn) -> bool:
     sql = conn.execute("select sql from sqlite_master where name = 'sections_fts'").fetchone()
-    return bool(sql) and "content=''" in sql[0]
+    return bool(sql) and "content=''" in sql[0] and "detail=none" in sql[0]  # jixiao/search.py begin_index
 
 
 def reindex(db: Path) -> Path:

@@ -4,7 +4,9 @@
 
 Datasette's own pages in Chinese (row-page links, error messages): plugins/datasette_pages.py.
 
-Cost at 10,000 and 100,000 reports (benchmarks/scale_db.py databases):
+Cost at 10,000 and 100,000 reports (measured on databases that copied a 2,000-report build's rows;
+that tool, benchmarks/scale_db.py, is gone: the compact storages and the contentless index made
+its copies wrong, and corpora of any size are now built from benchmarks/synth.py):
 
 * ``/reports`` reads ``report_summary`` (one row per report, materialised and indexed by
   jixiao/views.py). A page is ``limit``/``offset`` over an ``order by`` that an index of the
