@@ -48,7 +48,10 @@ def prepare(conn: sqlite3.Connection) -> None:
 
     db = sqlite_utils.Database(conn)
     for t in across_tables.ACROSS_TABLES:
-        if not db[t.name].exists():
+        if t.stored_as:  # shared_passages: its storage (passage_pairs) and the view, as the build makes them
+            if not db[t.stored_as].exists():
+                ddl.create_storage(db, t)
+        elif not db[t.name].exists():
             db[t.name].create({f.name: ddl.SQL_TYPES[f.type] for f in t.fields},
                               pk=t.primary_key[0] if len(t.primary_key) == 1 else t.primary_key)
 
