@@ -12,7 +12,8 @@ removes the changed reports' rows and writes the new ones, their search entries,
 rows and the across tables. Readers see the database before or after it, never in between (WAL
 snapshots); a crash rolls it back; nothing is copied (issue 16.4).
 
-Search follows research/chinese-search.md, design D1 in layout S2 (see :mod:`jixiao.search`):
+Search follows research/chinese-search.md, design D2 (bigrams) without positions, in layout S2 (see
+:mod:`jixiao.search`):
 ``sections_fts`` has ``rowid`` = the ``sections`` rowid, which the writer assigns itself (in a
 full build also the rowids of ``source_tables``, ``indicators`` and ``findings``, which the other
 kinds of documents' rowids hold, so that it can index each report's documents as it comes).
