@@ -17,7 +17,7 @@ No second copy of the text, and no positions: the index keeps which documents ho
 is the AND of its bigrams (:func:`to_match`: plain words are ANDed, ``A OR B``, ``-A`` excludes,
 ``"A B"`` a phrase). That finds every document holding the word and, rarely, one holding its
 bigrams apart; the site's queries keep only documents whose text holds the words and rank them
-by :func:`score` (SQL ``search_score``, BM25's term frequency and length), computed for at most
+(jixiao/search_rank.py ``score``, SQL ``search_score``: BM25's term frequency and length), for at most
 :data:`CANDIDATES` hits (the first ones in index order, stopped early by LIMIT), never for every
 hit of a common word (FTS5's bm25 needs positions). Snippets are made in Python from the
 original rows, only for the hits shown (:func:`snippet`, SQL ``search_snippet``). Datasette's own
@@ -202,7 +202,7 @@ def phrase(term: str) -> str:
 
     The index keeps no positions, so this finds every document with the term and, rarely, one
     with its bigrams apart; the site's queries then keep only documents whose text holds the
-    term (:func:`score`)."""
+    term (jixiao/search_rank.py)."""
     tokens = term_tokens(term)
     return tokens[0] if len(tokens) == 1 else "(" + " AND ".join(tokens) + ")"
 
@@ -235,10 +235,14 @@ def escape_fts_cjk(query: str) -> str:
 SNIPPET_BEFORE, SNIPPET_CHARS = 24, 96
 
 
+def term_words(term: str) -> list[str]:
+    """A term's words as unicode61 sees them once every Han character stands alone (folded)."""
+    return _WORD.findall(HAN_RE.sub(r" \1 ", fold(term)))
+
+
 def _pattern(term: str) -> re.Pattern:
     """The places a term's phrase matches in a folded text (separators between its tokens allowed)."""
-    tokens = _WORD.findall(HAN_RE.sub(r" \1 ", fold(term)))
-    return re.compile(r"[\W_]*".join(map(re.escape, tokens)), re.IGNORECASE)
+    return re.compile(r"[\W_]*".join(map(re.escape, term_words(term))), re.IGNORECASE)
 
 
 def snippet_parts(text: str | None, q: str) -> list[tuple[str, bool]]:
@@ -270,80 +274,6 @@ def snippet(text: str | None, q: str) -> str:
     """:func:`snippet_parts` as text with the hits in 【】 (a 【】 of the text itself becomes ［］)."""
     return "".join(f"【{p}】" if hit else p for p, hit in
                    ((p.replace("【", "［").replace("】", "］"), hit) for p, hit in snippet_parts(text, q)))
-
-
-# ---------------------------------------------------------------- relevance
-
-# BM25's term-frequency part (k1, b) without the inverse document frequency, which would need
-# every hit of each word counted (what the bounded ranking avoids). AVG_LENGTH: the mean
-# document length over the samples' 632 documents (sections, table rows, indicators, findings:
-# 67 index tokens, about one a character), standing for BM25's mean over the index.
-K1, B, AVG_LENGTH = 1.2, 0.75, 67
-
-
-@functools.lru_cache(maxsize=1)
-def _variants() -> dict[str, str]:
-    """Simplified character → it and the Traditional ones that fold to it (for a regex class)."""
-    out: dict[str, str] = {}
-    for code, simplified in _t2s_table().items():
-        out[simplified] = out.get(simplified, simplified) + chr(code)
-    return out
-
-
-@functools.lru_cache(maxsize=1024)
-def _unfolded_pattern(term: str) -> re.Pattern:
-    """:func:`_pattern` for a text that was not folded: each Han character of the term also
-    matches its Traditional forms (folding a whole document costs ~10× the search)."""
-    variants = _variants()
-    tokens = _WORD.findall(HAN_RE.sub(r" \1 ", fold(term)))
-    parts = [f"[{re.escape(variants[t])}]" if t in variants else re.escape(t) for t in tokens]
-    return re.compile(r"[\W_]*".join(parts), re.IGNORECASE)
-
-
-@functools.lru_cache(maxsize=256)
-def _groups(q: str) -> tuple[tuple[tuple[str, re.Pattern], ...], ...]:
-    """The query's ANDed groups of ORed terms, each as (its folded text, its unfolded pattern)."""
-    try:
-        query = parse_query(q)
-    except QueryError:
-        return ()
-    return tuple(tuple((fold(t), _unfolded_pattern(t)) for t in g) for g in query.groups)
-
-
-_UTF8_CONTINUATION = bytes(range(0x80, 0xC0))
-
-
-def _count(text: str | bytes, literal: str, pattern: re.Pattern) -> int:
-    # str.count is ~10× faster than the pattern; the pattern only where the literal is absent
-    # (Traditional characters, punctuation inside the term, Latin in another case)
-    if isinstance(text, bytes):
-        return text.count(literal.encode("utf-8")) or _count(text.decode("utf-8", "replace"), literal, pattern)
-    return text.count(literal) or len(pattern.findall(text))
-
-
-def _length(text: str | bytes) -> int:
-    """Characters in a text, also when given as its UTF-8 bytes (every byte but continuations)."""
-    return len(text.translate(None, _UTF8_CONTINUATION)) if isinstance(text, bytes) else len(text)
-
-
-def score(q: str | None, kind: int | None, *fields) -> float | None:
-    """A hit's relevance (≤ 0, lower is better, as FTS5's bm25), or None when its text does not
-    hold every ANDed term: the index proposes documents by their bigrams, this keeps only the
-    ones whose text has the words (a phrase may span punctuation, as in :func:`snippet`).
-    An indicator (kind 2) is never dropped: its document also holds its table row's other
-    cells, which are not passed here; without its words in its own fields it scores 0.
-    A field may come as UTF-8 bytes (SQL ``cast(body as blob)``): a long narrative is then
-    counted without being decoded (~1/3 of the search's time for a common word)."""
-    groups = _groups(q or "")
-    texts = {f if isinstance(f, (str, bytes)) else str(f) for f in fields if f not in (None, "", b"")}
-    norm = K1 * (1 - B + B * sum(map(_length, texts)) / AVG_LENGTH)
-    total = 0.0
-    for group in groups:
-        tf = sum(_count(t, literal, pattern) for literal, pattern in group for t in texts)
-        if not tf:
-            return 0.0 if kind == 2 else None
-        total += tf * (K1 + 1) / (tf + norm)
-    return -total if groups else None
 
 
 # ---------------------------------------------------------------- the index (build side)
@@ -515,6 +445,8 @@ def _snippet_sql(q, *fields) -> str:
 def register_functions(conn) -> None:
     """The SQL functions the search queries use: ``escape_fts``, ``search_snippet(q, field…)`` and
     ``search_score(q, kind, field…)``."""
+    from .search_rank import score  # it builds on this module
+
     conn.create_function("escape_fts", 1, escape_fts_cjk, deterministic=True)
     conn.create_function("search_score", -1, score, deterministic=True)
     conn.create_function("search_snippet", -1, _snippet_sql, deterministic=True)

@@ -20,7 +20,7 @@ PAGE_SIZE = 20
 ROW_TEXT = """(select group_concat(c.value ->> 0, char(31)) from table_grids tg, json_each(tg.cells -> ({row} - 1)) c
               where tg.report_id = t.report_id and tg.table_seq = t.table_seq and c.value ->> 0 <> '')"""
 
-# A hit's score (search.score) reads its text: the index proposes documents by their bigrams and
+# A hit's score (search_rank.score) reads its text: the index proposes documents by their bigrams and
 # keeps no positions, so the score also drops a document without the words (NULL). A section's
 # body goes as bytes: counted without being decoded into Python. LIMIT -1
 # keeps SQLite from moving `score is not null` into the scan, which would compute it twice.

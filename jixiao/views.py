@@ -129,7 +129,7 @@ DERIVED = {
     # stored queries (datasette.yml)
     "snippet": Derived("摘要", "Text around the hits, hits in 【】."),
     "relevance": Derived("相关度", "Search relevance, 0 or more, higher is more relevant: BM25's term-frequency "
-                         "part (how often the words occur, for the document's length; jixiao/search.py score)."),
+                         "part (how often the words occur, for the document's length; jixiao/search_rank.py)."),
     "section": Derived("所在章节", "Top-level section (一、…) the hit is in."),
     "category": Derived("三公经费项目", "三公 total or one of its four parts."),
     "change": Derived("增减", "Final of the year minus final of the previous year.", "万元"),
