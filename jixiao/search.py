@@ -235,14 +235,10 @@ def escape_fts_cjk(query: str) -> str:
 SNIPPET_BEFORE, SNIPPET_CHARS = 24, 96
 
 
-def term_words(term: str) -> list[str]:
-    """A term's words as unicode61 sees them once every Han character stands alone (folded)."""
-    return _WORD.findall(HAN_RE.sub(r" \1 ", fold(term)))
-
-
 def _pattern(term: str) -> re.Pattern:
     """The places a term's phrase matches in a folded text (separators between its tokens allowed)."""
-    return re.compile(r"[\W_]*".join(map(re.escape, term_words(term))), re.IGNORECASE)
+    tokens = _WORD.findall(HAN_RE.sub(r" \1 ", fold(term)))
+    return re.compile(r"[\W_]*".join(map(re.escape, tokens)), re.IGNORECASE)
 
 
 def snippet_parts(text: str | None, q: str) -> list[tuple[str, bool]]:
@@ -444,7 +440,7 @@ def _snippet_sql(q, *fields) -> str:
 
 def register_functions(conn) -> None:
     """The SQL functions the search queries use: ``escape_fts``, ``search_snippet(q, field…)`` and
-    ``search_score(q, kind, field…)``."""
+    ``search_score(q, field…)``."""
     from .search_rank import score  # it builds on this module
 
     conn.create_function("escape_fts", 1, escape_fts_cjk, deterministic=True)

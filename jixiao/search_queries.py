@@ -21,13 +21,15 @@ ROW_TEXT = """(select group_concat(c.value ->> 0, char(31)) from table_grids tg,
               where tg.report_id = t.report_id and tg.table_seq = t.table_seq and c.value ->> 0 <> '')"""
 
 # A hit's score (search_rank.score) reads its text: the index proposes documents by their bigrams and
-# keeps no positions, so the score also drops a document without the words (NULL). A section's
+# keeps no positions, so the score also drops a document without the words (NULL). An indicator's
+# document also holds its table row's other cells: its own columns that hold them are passed. A section's
 # body goes as bytes: counted without being decoded into Python. LIMIT -1
 # keeps SQLite from moving `score is not null` into the scan, which would compute it twice.
 _HIT = """select * from (select f.rowid as id,
-         search_score(:q, f.rowid >> 56, s.heading, cast(s.body as blob),
+         search_score(:q, s.heading, cast(s.body as blob),
                       case when f.rowid >> 56 = 1 then """ + ROW_TEXT.format(row="(f.rowid & 1048575)") + """ end,
                       i.level3, i.level1, i.level2, i.target, i.actual, i.note, i.standard,
+                      i.level1_text, i.level2_text, i.weight_text, i.score_text, i.extra,
                       g.message, g.expected, g.actual) as score,
          f.rowid >> 56 as kind_n, r.report_id, r.unit_name, r.fiscal_year, r.province, r.city
   from {source}

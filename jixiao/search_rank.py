@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import re
 
-from .search import QueryError, fold, parse_query, term_words, _t2s_table
+from .search import _WORD, QueryError, _t2s_table, fold, parse_query
 
 # BM25's term-frequency part (k1, b) without the inverse document frequency, which would need
 # every hit of each word counted (what the bounded ranking avoids). AVG_LENGTH: the mean
@@ -29,10 +29,13 @@ def _variants() -> dict[str, str]:
 
 @functools.lru_cache(maxsize=1024)
 def _unfolded_pattern(term: str) -> re.Pattern:
-    """search._pattern for a text that was not folded: each Han character of the term also
-    matches its Traditional forms (folding a whole document costs ~10× the search)."""
+    """Where a term stands in a text that was not folded: its characters as typed, each Han one
+    also in its Traditional forms (folding a whole document costs ~10× the search); separators
+    only where the term has them ("人民 调解" also finds 人民、调解; 导管理社 is not 导、管理社,
+    as ``LIKE`` would not find it, and as the index holds it only where the bigrams meet)."""
     variants = _variants()
-    parts = [f"[{re.escape(variants[t])}]" if t in variants else re.escape(t) for t in term_words(term)]
+    words = _WORD.findall(fold(term))
+    parts = ["".join(f"[{re.escape(variants[c])}]" if c in variants else re.escape(c) for c in w) for w in words]
     return re.compile(r"[\W_]*".join(parts), re.IGNORECASE)
 
 
@@ -62,12 +65,10 @@ def _length(text: str | bytes) -> int:
     return len(text.translate(None, _UTF8_CONTINUATION)) if isinstance(text, bytes) else len(text)
 
 
-def score(q: str | None, kind: int | None, *fields) -> float | None:
+def score(q: str | None, *fields) -> float | None:
     """A hit's relevance (≤ 0, lower is better, as FTS5's bm25), or None when its text does not
     hold every ANDed term: the index proposes documents by their bigrams, this keeps only the
-    ones whose text has the words (a phrase may span punctuation, as in search.snippet).
-    An indicator (kind 2) is never dropped: its document also holds its table row's other
-    cells, which are not passed here; without its words in its own fields it scores 0.
+    ones whose text has the words as typed (:func:`_unfolded_pattern`).
     A field may come as UTF-8 bytes (SQL ``cast(body as blob)``): a long narrative is then
     counted without being decoded (~1/3 of the search's time for a common word)."""
     groups = _groups(q or "")
@@ -77,6 +78,6 @@ def score(q: str | None, kind: int | None, *fields) -> float | None:
     for group in groups:
         tf = sum(_count(t, literal, pattern) for literal, pattern in group for t in texts)
         if not tf:
-            return 0.0 if kind == 2 else None
+            return None
         total += tf * (K1 + 1) / (tf + norm)
     return -total if groups else None
