@@ -1,5 +1,6 @@
-"""The site's search queries over ``sections_fts`` (jixiao/search.py builds the index and its SQL
-functions ``escape_fts`` and ``search_snippet``).
+"""The site's search queries over ``sections_fts`` (jixiao/search.py builds the index and
+registers the SQL functions ``escape_fts``, ``search_snippet`` and, from jixiao/search_rank.py,
+``search_score``).
 
 The stored queries ``search`` and ``search_hits`` of datasette.yml are exactly :data:`SEARCH_SQL`
 and :data:`SEARCH_HITS_SQL` (a test says so); /search (plugins/search_page.py) runs
@@ -16,9 +17,12 @@ from .search import CANDIDATES, KINDS
 FILTERS = ("kind", "year", "province", "city", "unit")
 PAGE_SIZE = 20
 
-# A table row's non-empty cells (\x1f-separated), from its grid: row :row_expr of the table t.
-ROW_TEXT = """(select group_concat(c.value ->> 0, char(31)) from table_grids tg, json_each(tg.cells -> ({row} - 1)) c
-              where tg.report_id = t.report_id and tg.table_seq = t.table_seq and c.value ->> 0 <> '')"""
+# One row ({row}, from 1) of the table t, read from its grid alone (the view table_cells would
+# expand every cell of the table): {value} over its cells c.
+_ROW = """(select {value} from table_grids tg, json_each(tg.cells -> ({row} - 1)) c
+              where tg.report_id = t.report_id and tg.table_seq = t.table_seq{only})"""
+# its non-empty cells (\x1f-separated), as the index holds them
+ROW_TEXT = _ROW.format(value="group_concat(c.value ->> 0, char(31))", row="{row}", only=" and c.value ->> 0 <> ''")
 
 # A hit's score (search_rank.score) reads its text: the index proposes documents by their bigrams and
 # keeps no positions, so the score also drops a document without the words (NULL). An indicator's
@@ -109,8 +113,7 @@ _SELECT = """select case top.kind_n when 0 then 'section' when 1 then 'table' wh
        s.seq,
        case top.kind_n
          when 0 then s.line_start
-         when 1 then (select min(line) from table_cells where report_id = t.report_id and table_seq = t.table_seq
-                                                           and row = (top.id & 1048575))
+         when 1 then """ + _ROW.format(value="min(c.value ->> 1)", row="(top.id & 1048575)", only="") + """
          when 2 then i.line
          else g.line end as line,
        case top.kind_n
@@ -151,7 +154,6 @@ DETAILS_SQL = """with top as (
 SEARCH_SQL = _CANDIDATES.format(filters="") + _HITS.format(limit=50)
 SEARCH_HITS_SQL = _FILTERED_CANDIDATES + _HITS.format(
     limit=f"{PAGE_SIZE} offset (min(max(cast(:page as integer), 1), {CANDIDATES // PAGE_SIZE}) - 1) * {PAGE_SIZE}")
-
 
 
 def page_of(candidates, page: int) -> str:
