@@ -157,7 +157,7 @@ def run_jobs(jobs: list[tuple], workers: int, cluster=None) -> Iterator[Outcome]
     """Outcomes in job order, computed by ``workers`` processes (inline when 1), or with
     ``cluster`` (a Dask scheduler address) on that cluster (:mod:`jixiao.cluster`).
 
-    At most a few jobs per worker are in flight: cached results come back faster than the
+    At most 16 jobs per worker are in flight: cached results come back faster than the
     main process can write them, and unbounded they would pile up in memory.
 
     If a worker process dies (killed, out of memory), the pool is broken: the jobs it had in
@@ -176,7 +176,9 @@ def run_jobs(jobs: list[tuple], workers: int, cluster=None) -> Iterator[Outcome]
         for job in jobs:
             yield work(*job)
         return
-    window = workers * 4
+    # 16 per worker (~200 KB each): the workers go on while the main process writes a batch of
+    # search documents (with 4 they stood idle at every batch)
+    window = workers * 16
     queue = deque(jobs)
     while queue:
         pending: deque = deque()  # (job, future)
