@@ -75,6 +75,20 @@ def test_table_cells_is_stored_one_grid_per_table(conn):
     assert [r[1] for r in conn.execute("pragma table_info(table_cells)")] == table("table_cells").field_names
 
 
+def test_grid_cells_gives_the_views_rows(conn):
+    # the package writer expands the grids in Python (jixiao.ddl.grid_cells): the same rows, in
+    # the same order, as the view sorted by its key, for every table of the samples
+    from jixiao.ddl import grid_cells
+
+    t = table("table_cells")
+    cols = ", ".join(f"[{n}]" for n in t.field_names)
+    by_view = conn.execute(f"select {cols} from table_cells order by report_id, table_seq, row, col").fetchall()
+    by_grid = [row for grid in conn.execute("select report_id, table_seq, table_kind, cells from table_grids "
+                                            "order by report_id, table_seq")
+               for row in grid_cells(t, *grid)]
+    assert len(by_view) > 2000 and by_grid == by_view
+
+
 def test_shared_passages_is_stored_as_pairs_of_places(conn):
     # pairs of place ids (jixiao/ddl.py: PAIRS), clustered on the pair, behind a view with the schema's columns
     sql, = conn.execute("select sql from sqlite_master where name = 'passage_pairs'").fetchone()
