@@ -36,6 +36,12 @@ from . import search
 from .views import VIEWS, materialise, refresh_summary, topic_counts
 
 
+# Big-endian: SQLite compares text with memcmp in the file's encoding, and UTF-16BE bytes sort as
+# the code points do (as UTF-8's), so every ORDER BY, key and page order stays what it was;
+# UTF-16LE sorts by the low byte first (the samples' packages came out in another row order).
+TEXT_ENCODING = "UTF-16be"
+
+
 class DatabaseWriter:
     """Streams rows into a new SQLite file; :meth:`finish` moves it into place, :meth:`abort` drops it."""
 
@@ -79,6 +85,11 @@ class DatabaseWriter:
                            "cache_size = -65536", "foreign_keys = off"):
                 self.conn.execute(f"pragma {pragma}")
             if previous is None:
+                # Text as UTF-16: the narratives, cells and names are Chinese, 2 bytes a character
+                # where UTF-8 takes 3 (2,000 reports: 304.7 → 271.7 MB; the sections 93 → 66 MB).
+                # Transparent to every reader (SQLite converts at its API); only `cast(text as
+                # blob)` sees it, which the search's scoring handles (jixiao/search_rank.py scorer).
+                self.conn.execute(f"pragma encoding = '{TEXT_ENCODING}'")
                 create_tables(sqlite_utils.Database(self.conn), indexes=False)
                 if any(t.without_rowid for t in TABLES if t.name in search.KIND_ROWS):
                     self._docs = None

@@ -444,8 +444,11 @@ def _snippet_sql(q, *fields) -> str:
 def register_functions(conn) -> None:
     """The SQL functions the search queries use: ``escape_fts``, ``search_snippet(q, field…)`` and
     ``search_score(q, field…)``."""
-    from .search_rank import score  # it builds on this module
+    from .search_rank import scorer  # it builds on this module
 
     conn.create_function("escape_fts", 1, escape_fts_cjk, deterministic=True)
-    conn.create_function("search_score", -1, score, deterministic=True)
+    # `cast(body as blob)` gives the text's bytes in the database's encoding (UTF-16 since the build
+    # stores text that way, jixiao/database.py; UTF-8 in an older file)
+    encoding = conn.execute("pragma encoding").fetchone()[0]
+    conn.create_function("search_score", -1, scorer(encoding), deterministic=True)
     conn.create_function("search_snippet", -1, _snippet_sql, deterministic=True)

@@ -81,3 +81,21 @@ def score(q: str | None, *fields) -> float | None:
             return None
         total += tf * (K1 + 1) / (tf + norm)
     return -total if groups else None
+
+
+_CODECS = {"UTF-16LE": "utf-16-le", "UTF-16BE": "utf-16-be"}
+
+
+def scorer(encoding: str = "UTF-8"):
+    """:func:`score` for a database whose text encoding (SQLite's ``pragma encoding``) is
+    ``encoding``: there ``cast(body as blob)`` gives the body's bytes in that encoding. UTF-16
+    bytes are decoded first (a copy, about as fast as reading them); UTF-8 ones are counted as
+    they are."""
+    codec = _CODECS.get(encoding.upper())
+    if codec is None:
+        return score
+
+    def score_utf16(q: str | None, *fields) -> float | None:
+        return score(q, *(f.decode(codec) if isinstance(f, bytes) else f for f in fields))
+
+    return score_utf16

@@ -212,3 +212,24 @@ def test_the_text_decides_what_the_bigrams_propose(tmp_path):
     for text in ["三公經費、三公经费", "三公经费" + "甲" * 300, "压减三公支出，办公经费从严", "ABC abc"]:
         for q in ["三公经费", "abc", "三公经费 OR abc"]:
             assert search_rank.score(q, "", text.encode()) == search_rank.score(q, "", text), (q, text)
+            # and as UTF-16 bytes, what the cast gives in the built database (jixiao/database.py)
+            for enc, codec in (("UTF-16be", "utf-16-be"), ("UTF-16le", "utf-16-le")):
+                got = search_rank.scorer(enc)(q, "", text.encode(codec))
+                assert got == search_rank.score(q, "", text), (enc, q, text)
+
+
+def test_the_database_stores_text_as_utf16_in_code_point_order(built):
+    """Text is stored as UTF-16BE (2 bytes a Chinese character, not 3), whose bytes sort as the
+    code points do: ORDER BY and the keys give the order a UTF-8 file gave."""
+    conn = connect(built.db)
+    assert conn.execute("pragma encoding").fetchone()[0] == "UTF-16be"
+    for sql in ("select report_id from reports order by report_id",
+                "select distinct heading from sections where heading is not null order by heading",
+                "select distinct text from table_cells where text != '' order by text"):
+        got = [r[0] for r in conn.execute(sql)]
+        assert len(got) > 4 and got == sorted(got), sql
+    # the site's ranked search reads the UTF-16 bytes: the same hits as the text itself holds
+    hits = {r[0] for r in conn.execute(search_queries.CANDIDATES_SQL, {"q": "调解", **EMPTY}) if r[0] < 1 << 56}
+    holding = {rowid for rowid, heading, body in conn.execute("select rowid, heading, body from sections")
+               if "调解" in (heading or "") + (body or "")}
+    assert len(holding) > 3 and hits == holding
