@@ -101,6 +101,14 @@ def _is_text(data: bytes, text: bytes | None) -> bool:
     return text is not None and text[:len(data)] == data and text[len(data):] in (b"", b"\n")
 
 
+def file_bytes(content: bytes | None, size: int, text) -> bytes | None:
+    """An original file's bytes from its row: ``content``, or where it is NULL the first ``size``
+    bytes of its canonical text (``source_texts.text``, compressed) in UTF-8."""
+    from .textstore import unpack
+
+    return content if content is not None or text is None else unpack(text).encode("utf-8")[:size]
+
+
 def _canonical_bytes(conn, report_id: str) -> bytes | None:
     import sqlite3
 

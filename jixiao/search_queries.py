@@ -27,7 +27,8 @@ ROW_TEXT = _ROW.format(value="group_concat(c.value ->> 0, char(31))", row="{row}
 # A hit's score (search_rank.score) reads its text: the index proposes documents by their bigrams and
 # keeps no positions, so the score also drops a document without the words (NULL). An indicator's
 # document also holds its table row's other cells: its own columns that hold them are passed. A section's
-# body goes as bytes: counted without being decoded into Python. LIMIT -1
+# body goes as bytes in the file's encoding (search_rank.scorer decodes them, skipping SQLite's
+# conversion to UTF-8). LIMIT -1
 # keeps SQLite from moving `score is not null` into the scan, which would compute it twice.
 _HIT = """select * from (select f.rowid as id,
          search_score(:q, s.heading, cast(s.body as blob),

@@ -49,31 +49,19 @@ def _groups(q: str) -> tuple[tuple[tuple[str, re.Pattern], ...], ...]:
     return tuple(tuple((fold(t), _unfolded_pattern(t)) for t in g) for g in query.groups)
 
 
-_UTF8_CONTINUATION = bytes(range(0x80, 0xC0))
-
-
-def _count(text: str | bytes, literal: str, pattern: re.Pattern) -> int:
+def _count(text: str, literal: str, pattern: re.Pattern) -> int:
     # str.count is ~10× faster than the pattern; the pattern only where the literal is absent
     # (Traditional characters, punctuation inside the term, Latin in another case)
-    if isinstance(text, bytes):
-        return text.count(literal.encode("utf-8")) or _count(text.decode("utf-8", "replace"), literal, pattern)
     return text.count(literal) or len(pattern.findall(text))
-
-
-def _length(text: str | bytes) -> int:
-    """Characters in a text, also when given as its UTF-8 bytes (every byte but continuations)."""
-    return len(text.translate(None, _UTF8_CONTINUATION)) if isinstance(text, bytes) else len(text)
 
 
 def score(q: str | None, *fields) -> float | None:
     """A hit's relevance (≤ 0, lower is better, as FTS5's bm25), or None when its text does not
     hold every ANDed term: the index proposes documents by their bigrams, this keeps only the
-    ones whose text has the words as typed (:func:`_unfolded_pattern`).
-    A field may come as UTF-8 bytes (SQL ``cast(body as blob)``): a long narrative is then
-    counted without being decoded (~1/3 of the search's time for a common word)."""
+    ones whose text has the words as typed (:func:`_unfolded_pattern`). Bytes: see :func:`scorer`."""
     groups = _groups(q or "")
-    texts = {f if isinstance(f, (str, bytes)) else str(f) for f in fields if f not in (None, "", b"")}
-    norm = K1 * (1 - B + B * sum(map(_length, texts)) / AVG_LENGTH)
+    texts = {f if isinstance(f, str) else str(f) for f in fields if f not in (None, "")}
+    norm = K1 * (1 - B + B * sum(map(len, texts)) / AVG_LENGTH)
     total = 0.0
     for group in groups:
         tf = sum(_count(t, literal, pattern) for literal, pattern in group for t in texts)
@@ -83,19 +71,17 @@ def score(q: str | None, *fields) -> float | None:
     return -total if groups else None
 
 
-_CODECS = {"UTF-16LE": "utf-16-le", "UTF-16BE": "utf-16-be"}
+_CODECS = {"UTF-8": "utf-8", "UTF-16LE": "utf-16-le", "UTF-16BE": "utf-16-be"}
 
 
 def scorer(encoding: str = "UTF-8"):
     """:func:`score` for a database whose text encoding (SQLite's ``pragma encoding``) is
-    ``encoding``: there ``cast(body as blob)`` gives the body's bytes in that encoding. UTF-16
-    bytes are decoded first (a copy, about as fast as reading them); UTF-8 ones are counted as
-    they are."""
-    codec = _CODECS.get(encoding.upper())
-    if codec is None:
-        return score
+    ``encoding``: the site's queries pass a body as ``cast(body as blob)``, its bytes in that
+    encoding, which are decoded here (the build writes UTF-16: a copy, cheaper than SQLite's
+    conversion to UTF-8 and Python's decoding of that)."""
+    codec = _CODECS[encoding.upper()]
 
-    def score_utf16(q: str | None, *fields) -> float | None:
+    def score_decoded(q: str | None, *fields) -> float | None:
         return score(q, *(f.decode(codec) if isinstance(f, bytes) else f for f in fields))
 
-    return score_utf16
+    return score_decoded

@@ -16,7 +16,7 @@ import urllib.parse
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-from jixiao import charts, schema, textstore
+from jixiao import charts, originals, schema
 from jixiao.pages import not_found, original_url, report_url, unit_url
 from jixiao.views import SOURCE_TABLE_NAMES
 
@@ -292,13 +292,12 @@ def original_row(conn, report_id, part):
     try:
         cursor = conn.cursor()
         cursor.row_factory = None
-        # content NULL: the file is the first [size] bytes of its canonical text in UTF-8
-        # (jixiao/originals.py), cut here: SQL's cast to blob gives the database's encoding (UTF-16)
+        # content NULL: the file is its canonical text's UTF-8 bytes (originals.file_bytes), cut in
+        # Python: SQL's cast to blob gives the database's encoding (UTF-16)
         cursor.execute("select f.file_name, f.sha256, f.media_type, f.content, f.size, t.text "
                        "from source_files f left join source_texts t on t.report_id = f.report_id "
                        "where f.report_id = :id and f.part = :part", {"id": report_id, "part": part})
-        return [{"file_name": name, "sha256": sha, "media_type": media,
-                 "content": content if content is not None or text is None else textstore.unpack(text).encode("utf-8")[:size]}
+        return [{"file_name": name, "sha256": sha, "media_type": media, "content": originals.file_bytes(content, size, text)}
                 for name, sha, media, content, size, text in cursor.fetchall()]
     finally:
         conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, limit)
