@@ -361,6 +361,9 @@ def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, 
             if db:
                 db.add({"build_errors": sql_rows(err_table, err_rows)})
                 originals.prune(db.conn)
+                if tree and not db.in_place:  # the per-report tables are final: their part of the corpus
+                    db.share()  # package is written by other processes during the passes below
+                    tree.start(db.tmp, [t.name for t in TABLES if t.per_report])
                 from . import across  # tables across reports (issue 17), computed on every report's rows
                 t_across = time.perf_counter()
                 db.conn.execute("savepoint across")
@@ -382,7 +385,7 @@ def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, 
                 for t in TABLES:  # corpus-level tables are written whole, not per report: count them
                     if not t.per_report and t.name != "build_errors":
                         counts[t.name] = db.conn.execute(f"select count(*) from [{storage_name(t)}]").fetchone()[0]
-                db.close()
+                db.close(readers_done=tree.wait if tree else None)
                 if db.in_place:  # what a live site waited for: the commit, and the across tables' share
                     say(f"in place: {len(db._ids)} report(s) written, {len(plan['remove_ids'])} replaced or removed; "
                         f"visible {time.perf_counter() - started:.2f} s after the build started "

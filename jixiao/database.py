@@ -146,6 +146,19 @@ class DatabaseWriter:
                 self.conn.execute(delete_reports_sql(t), [doomed])
         self._next_section = (self.conn.execute("select max(rowid) from sections").fetchone()[0] or 0) + 1
 
+    def share(self) -> None:
+        """Commit the rows written so far and let other processes read them while this build
+        goes on (WAL: they keep that snapshot): the corpus package writes the per-report tables
+        during the passes across reports. :meth:`close` turns the file back into a plain one
+        (rollback journal), which waits for no reader: call it once they are done."""
+        if self.in_place:
+            raise RuntimeError("a change in place is one transaction: nothing is shared before its commit")
+        self.conn.execute("commit")
+        mode = self.conn.execute("pragma journal_mode = wal").fetchone()[0]
+        if mode != "wal":
+            raise sqlite3.OperationalError(f"cannot switch {self.tmp} to WAL mode (it is {mode})")
+        self.conn.execute("begin")
+
     SEARCH_BATCH = 200  # reports whose search documents are inserted together (in rowid order)
 
     def add(self, sql: dict[str, list[tuple]], docs: list[tuple] | None = None) -> None:
@@ -187,8 +200,10 @@ class DatabaseWriter:
         self._docs.clear()
         self._docs_reports = 0
 
-    def close(self) -> None:
-        """Indexes, views, checks and statistics; the file is complete but not yet in place."""
+    def close(self, readers_done=None) -> None:
+        """Indexes, views, checks and statistics; the file is complete but not yet in place.
+        ``readers_done`` (after :meth:`share`) returns once the other processes reading the
+        file are done: called after the commit, before the WAL is folded back in."""
         try:
             if not self.patch:
                 # The search index first: its final merge ('optimize') frees the pages of the
@@ -233,8 +248,12 @@ class DatabaseWriter:
             self.conn.execute("commit")
             if self.in_place:  # fold the WAL back into the file when no reader holds it (never waits)
                 self.conn.execute("pragma wal_checkpoint(passive)")
-            else:
-                self.conn.execute("pragma journal_mode = delete")
+            else:  # one self-contained file (after share(): the WAL folded back in and removed)
+                if readers_done:
+                    readers_done()
+                mode = self.conn.execute("pragma journal_mode = delete").fetchone()[0]
+                if mode != "delete":
+                    raise sqlite3.OperationalError(f"{self.tmp}: cannot leave {mode} mode (a reader still has it open)")
             self.conn.close()
             self.closed = True
         except BaseException:
@@ -265,7 +284,8 @@ class DatabaseWriter:
         except Exception:  # noqa: BLE001 - already closed or never opened
             pass
         if not self.in_place:  # the served file itself is never removed; its transaction is undone
-            self.tmp.unlink(missing_ok=True)
+            for f in (self.tmp, *(self.tmp.with_name(self.tmp.name + s) for s in ("-wal", "-shm"))):
+                f.unlink(missing_ok=True)
 
 
 def _refresh_build_dates(conn, ids: list[str]) -> None:

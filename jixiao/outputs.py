@@ -143,12 +143,13 @@ def prune_versions(out: Path, current: Path, keep: int = 1) -> None:
 
 
 def sweep(out, packages) -> None:
-    """Remove what killed builds left: ``.jixiao.db.*.tmp`` files, ``.datapackages.*.tmp/`` trees,
+    """Remove what killed builds left: ``.jixiao.db.*.tmp`` files (and their ``-wal``, ``-shm``), ``.datapackages.*.tmp/`` trees,
     ``.*.lnk`` pointers. Called under the build lock, so no running build owns them."""
     targets = []
     if out:
         out = Path(out)
-        targets += [*out.parent.glob(f".{out.name}.*.tmp"), *out.parent.glob(f".{out.name}.*.lnk")]
+        targets += [*out.parent.glob(f".{out.name}.*.tmp"), *out.parent.glob(f".{out.name}.*.tmp-wal"),
+                    *out.parent.glob(f".{out.name}.*.tmp-shm"), *out.parent.glob(f".{out.name}.*.lnk")]
     if packages:
         packages = Path(packages)
         targets += list(packages.parent.glob(f".{packages.name}.*.tmp"))

@@ -331,33 +331,78 @@ def write_corpus(db_path: str | Path, out_dir: str | Path, workers: int | None =
     files there are replaced). Tables are written by ``workers`` processes (default: one per
     core) when the database is big; each file depends only on the database, so the result is
     the same bytes either way. Returns the descriptor."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    db = str(Path(db_path).resolve())
-    workers = workers or os.cpu_count() or 1
-    names = [t.name for t in TABLES]
-    if workers > 1 and Path(db).stat().st_size > PARALLEL_BYTES:
-        from concurrent.futures import ProcessPoolExecutor
+    corpus = CorpusWriter(db_path, out_dir, workers)
+    try:
+        return corpus.finish()
+    finally:
+        corpus.cancel()
 
-        conn = _connect(db)
+
+class CorpusWriter:
+    """The corpus package in two steps: :meth:`start` the tables that are complete while the build
+    goes on (the per-report ones, during the passes across reports), :meth:`finish` the rest and
+    datapackage.json. Each file depends only on its table's rows, so the bytes are those of one
+    pass over the finished database. A small database is written inline, all of it in
+    :meth:`finish` (starting processes costs more than it saves)."""
+
+    def __init__(self, db_path: str | Path, out_dir: str | Path, workers: int | None = None):
+        self.db = str(Path(db_path).resolve())
+        self.out_dir = Path(out_dir)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.workers = workers or os.cpu_count() or 1
+        self.pool = None
+        self.futures: dict[str, Any] = {}
+
+    def start(self, names: list[str]) -> None:
+        """Begin writing the tables ``names`` in processes (when the database is big enough to
+        be worth them); their rows must not change any more."""
+        if self.workers < 2 or Path(self.db).stat().st_size <= PARALLEL_BYTES:
+            return
+        if self.pool is None:
+            from concurrent.futures import ProcessPoolExecutor
+
+            self.pool = ProcessPoolExecutor(max_workers=min(self.workers, len(TABLES)), initializer=_die_with_parent,
+                                            initargs=(os.getpid(),))
+        conn = _connect(self.db)
         try:  # the biggest tables first, so the processes finish together
             size = {n: conn.execute(f"select count(*) from [{n}]").fetchone()[0] * len(TABLE_BY_NAME[n].fields)
-                    for n in names}
+                    for n in names if n not in self.futures}
         finally:
             conn.close()
-        with ProcessPoolExecutor(max_workers=min(workers, len(names)), initializer=_die_with_parent,
-                                 initargs=(os.getpid(),)) as pool:
-            futures = {n: pool.submit(_write_one, db, n, str(out_dir)) for n in sorted(names, key=lambda n: -size[n])}
-            done = {n: f.result() for n, f in futures.items()}
-    else:
-        done = {n: _write_one(db, n, str(out_dir)) for n in names}
-    conn = _connect(db)
-    try:
-        desc = corpus_descriptor(_reports(conn), [done[n][0] for n in names] + [done[n][1] for n in names])
-    finally:
-        conn.close()
-    (out_dir / "datapackage.json").write_text(dumps(desc), encoding="utf-8")
-    return desc
+        for n in sorted(size, key=lambda n: -size[n]):
+            self.futures[n] = self.pool.submit(_write_one, self.db, n, str(self.out_dir))
+
+    def finish(self) -> dict:
+        """Write every table not started yet, wait for all, then datapackage.json; returns the descriptor."""
+        names = [t.name for t in TABLES]
+        self.start([n for n in names if n not in self.futures])
+        done = {n: f.result() for n, f in self.futures.items()}
+        for n in names:
+            if n not in done:
+                done[n] = _write_one(self.db, n, str(self.out_dir))
+        self.cancel()
+        conn = _connect(self.db)
+        try:
+            desc = corpus_descriptor(_reports(conn), [done[n][0] for n in names] + [done[n][1] for n in names])
+        finally:
+            conn.close()
+        (self.out_dir / "datapackage.json").write_text(dumps(desc), encoding="utf-8")
+        return desc
+
+    def wait(self) -> None:
+        """Until the tables started are written (their processes hold the database open till then)."""
+        for f in self.futures.values():
+            f.result()
+
+    def cancel(self) -> None:
+        """Stop the processes (a failed or finished build); idempotent."""
+        if self.pool is None:
+            return
+        pool, self.pool = self.pool, None
+        for p in list((getattr(pool, "_processes", None) or {}).values()):  # running tables too, at once
+            if p.is_alive() and any(not f.done() for f in self.futures.values()):
+                p.kill()
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 # ---------------------------------------------------------------- one report, on request
@@ -493,11 +538,13 @@ def remove_later(path: Path) -> None:
 
 
 class TreeWriter:
-    """The package tree, written into a temporary folder beside ``out`` from the finished
+    """The package tree, written into a temporary folder beside ``out`` from the database: the
+    tables whose rows are final may be started early (:meth:`start`), the rest from the finished
     database (:meth:`write`); :meth:`commit` swaps it in, :meth:`abort` removes it."""
 
     def __init__(self, out: str | Path):
         self.out = Path(out)
+        self.corpus: CorpusWriter | None = None
         self.out.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.", suffix=".tmp", dir=self.out.parent))
         try:
@@ -508,9 +555,31 @@ class TreeWriter:
             self.abort()
             raise
 
+    def start(self, db_path: str | Path, names: list[str]) -> None:
+        """Begin the corpus package's tables ``names``, whose rows are final, while the build
+        goes on (:class:`CorpusWriter`); :meth:`write` does the rest."""
+        try:
+            if self.corpus is None:
+                self.corpus = CorpusWriter(db_path, self.tmp / CORPUS)
+            self.corpus.start(names)
+        except BaseException:
+            self.abort()
+            raise
+
+    def wait(self) -> None:
+        """Until the tables started are written (they read the database till then)."""
+        if self.corpus is not None:
+            try:
+                self.corpus.wait()
+            except BaseException:
+                self.abort()
+                raise
+
     def write(self, db_path: str | Path) -> None:
         try:
-            write_corpus(db_path, self.tmp / CORPUS)
+            if self.corpus is None:
+                self.corpus = CorpusWriter(db_path, self.tmp / CORPUS)
+            self.corpus.finish()
         except BaseException:
             self.abort()
             raise
@@ -526,4 +595,6 @@ class TreeWriter:
             remove_later(old)
 
     def abort(self) -> None:
+        if self.corpus is not None:
+            self.corpus.cancel()
         shutil.rmtree(self.tmp, ignore_errors=True)

@@ -153,7 +153,7 @@ def test_a_failed_write_leaves_the_previous_outputs(tmp_path, monkeypatch):
     build([SAMPLES[0]], **kw)
     before = (tmp_path / "j.db").read_bytes()
 
-    def boom(self):
+    def boom(self, **kw):
         raise RuntimeError("killed")
 
     monkeypatch.setattr(jixiao.database.DatabaseWriter, "close", boom)

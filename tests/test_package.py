@@ -209,6 +209,46 @@ def test_corpus_is_the_same_bytes_inline_or_in_processes(built, tmp_path, monkey
     assert pq.ParquetFile(tmp_path / "c" / "table_cells.parquet").metadata.num_row_groups > 1
 
 
+def test_package_begun_during_the_build_is_the_finished_databases(built, tmp_path, monkeypatch):
+    # The per-report tables are final once every report is written: other processes write their
+    # part of the corpus package while the build runs the passes across reports (the rows shared
+    # through WAL, DatabaseWriter.share). The samples are small: force the pool.
+    monkeypatch.setattr(package, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(package.os, "cpu_count", lambda: 2)
+    begun = []
+    start = package.CorpusWriter.start
+
+    def spy(self, names):
+        start(self, names)
+        begun.append((list(names), sorted(self.futures)))
+
+    monkeypatch.setattr(package.CorpusWriter, "start", spy)
+    build([REPORTS], out=tmp_path / "j.db", packages=tmp_path / "dp", cache_dir=None, workers=1, progress=False)
+    per_report = [t.name for t in TABLES if t.per_report]
+    assert begun[0] == (per_report, sorted(per_report))  # begun before the tables across reports exist
+    assert tree(tmp_path / "dp") == tree(built.packages)
+    db = (tmp_path / "j.db").resolve()
+    assert [p.name for p in db.parent.iterdir()] == ["j.db"]  # no -wal or -shm left beside it
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("pragma journal_mode").fetchone()[0] == "delete"
+    finally:
+        conn.close()
+
+
+def test_a_shared_build_that_fails_leaves_nothing(tmp_path):
+    from jixiao.database import DatabaseWriter
+
+    w = DatabaseWriter(tmp_path / "j.db")
+    w.share()
+    reader = sqlite3.connect(f"file:{w.tmp}?mode=ro", uri=True)
+    assert reader.execute("select count(*) from reports").fetchone() == (0,)
+    reader.close()
+    assert {p.name[len(w.tmp.name):] for p in tmp_path.iterdir()} == {"", "-wal", "-shm"}
+    w.abort()
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_build_dates_survive_a_change_in_place(built, tmp_path):
     db = tmp_path / "j.db"
     shutil.copy(built.db, db)
