@@ -18,11 +18,17 @@ FILTERS = ("kind", "year", "province", "city", "unit")
 PAGE_SIZE = 20
 
 # One row ({row}, from 1) of the table t, read from its grid alone (the view table_cells would
-# expand every cell of the table): {value} over its cells c.
+# expand every cell of the table): {value} over its elements c. A compact row is its first line
+# (an integer), then its cells' texts; any other row lists its cells, [text, line(, page)] (jixiao/ddl.py).
 _ROW = """(select {value} from table_grids tg, json_each(tg.cells -> ({row} - 1)) c
               where tg.report_id = t.report_id and tg.table_seq = t.table_seq{only})"""
+_CELL_TEXT = "(case c.type when 'array' then c.value ->> 0 else c.value end)"
 # its non-empty cells (\x1f-separated), as the index holds them
-ROW_TEXT = _ROW.format(value="group_concat(c.value ->> 0, char(31))", row="{row}", only=" and c.value ->> 0 <> ''")
+ROW_TEXT = _ROW.format(value=f"group_concat({_CELL_TEXT}, char(31))", row="{row}",
+                       only=f" and c.type <> 'integer' and {_CELL_TEXT} <> ''")
+# its first line
+ROW_LINE = _ROW.format(value="min(case c.type when 'array' then c.value ->> 1 when 'integer' then c.value end)",
+                       row="{row}", only="")
 
 # A hit's score (search_rank.score) reads its text: the index proposes documents by their bigrams and
 # keeps no positions, so the score also drops a document without the words (NULL). An indicator's
@@ -114,7 +120,7 @@ _SELECT = """select case top.kind_n when 0 then 'section' when 1 then 'table' wh
        s.seq,
        case top.kind_n
          when 0 then s.line_start
-         when 1 then """ + _ROW.format(value="min(c.value ->> 1)", row="(top.id & 1048575)", only="") + """
+         when 1 then """ + ROW_LINE.format(row="(top.id & 1048575)") + """
          when 2 then i.line
          else g.line end as line,
        case top.kind_n

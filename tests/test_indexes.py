@@ -68,8 +68,8 @@ def test_table_cells_is_stored_one_grid_per_table(conn):
                    "order by table_seq, row, col", id=rid)
     assert "SEARCH g USING INDEX sqlite_autoindex_table_grids_1 (report_id=?)" in p
     n_view = conn.execute("select count(*) from table_cells where report_id = ?", [rid]).fetchone()[0]
-    n_grid = conn.execute("select sum(json_array_length(r.value)) from table_grids g, json_each(g.cells) r "
-                          "where g.report_id = ?", [rid]).fetchone()[0]
+    n_grid = conn.execute("select sum(json_array_length(r.value) - (json_type(r.value, '$[0]') = 'integer')) "
+                          "from table_grids g, json_each(g.cells) r where g.report_id = ?", [rid]).fetchone()[0]
     assert n_view == n_grid > 0
     # the public API is unchanged: every column, in schema order
     assert [r[1] for r in conn.execute("pragma table_info(table_cells)")] == table("table_cells").field_names
