@@ -134,3 +134,33 @@ def test_facets_read_an_index(conn):
             assert "USING COVERING INDEX" in p or "USING INDEX" in p, (tbl, col, p)
             checked += 1
     assert checked >= 20
+
+
+def test_keys_grown_out_of_order_are_repacked():
+    # rows come in file order, not key order: a primary key's own index grows by page splits,
+    # ~3/4 full; DatabaseWriter._repack_keys rebuilds it dense (WITHOUT ROWID tables are their key)
+    import random
+
+    from jixiao.database import DatabaseWriter
+
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    conn.execute("create table t (report_id text, seq integer, v text, primary key (report_id, seq))")
+    conn.execute("create table w (k text primary key, v text) without rowid")
+    keys = [f"2024-某市某局{i:05d}" for i in range(20000)]
+    random.Random(7).shuffle(keys)
+    conn.executemany("insert into t values (?, 1, 'x')", [(k,) for k in keys])
+    conn.executemany("insert into w values (?, 'x')", [(k,) for k in keys])
+
+    def unused(name):
+        return conn.execute("select sum(unused) * 1.0 / sum(pgsize) from dbstat where name = ?", [name]).fetchone()[0]
+
+    w_before = conn.execute("select sum(pgsize) from dbstat where name = 'w'").fetchone()[0]
+    before = unused("sqlite_autoindex_t_1")
+    assert before > 0.08
+    writer = object.__new__(DatabaseWriter)
+    writer.conn = conn
+    writer._repack_keys()
+    print(f"unused {before:.3f} → {unused('sqlite_autoindex_t_1'):.3f}")
+    assert unused("sqlite_autoindex_t_1") < before / 3
+    assert conn.execute("select sum(pgsize) from dbstat where name = 'w'").fetchone()[0] == w_before
+    assert conn.execute("select count(*) from t where report_id = ?", [keys[0]]).fetchone() == (1,)
