@@ -260,7 +260,8 @@ def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, 
     from tqdm import tqdm
 
     from .database import DatabaseWriter
-    from .package import TreeWriter, record_build_dates
+    from .outputs import TreeWriter
+    from .package import record_build_dates
     from .publish import PER_REPORT, sql_rows
     from .rows import build_error_row
     from .ddl import storage_name

@@ -11,6 +11,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from . import package
+
 def versions_dir(out: Path) -> Path:
     """Where the database versions live: ``build/jixiao.db.versions/<stamp>/jixiao.db``; the
     public path ``build/jixiao.db`` is a symlink to the current one (the file keeps its name, so
@@ -65,8 +67,6 @@ def _point(out: Path, version: Path) -> None:
 
 
 def _swap_tree(tmp: Path, out: Path) -> None:
-    from .package import remove_later
-
     old = None
     if out.exists():
         old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
@@ -161,3 +161,71 @@ def sweep(out, packages) -> None:
                 t.unlink()
         except OSError:
             pass
+
+
+# ---------------------------------------------------------------- the package tree the build swaps in
+
+
+def remove_later(path: Path) -> None:
+    """Delete a folder in a detached process: unlinking a big old tree takes seconds and is not
+    needed to finish the build (the name is unique and hidden; a leftover is swept next time)."""
+    import subprocess
+
+    try:
+        subprocess.Popen(["rm", "-rf", "--", str(path)], start_new_session=True,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except OSError:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+class TreeWriter:
+    """The package tree, written into a temporary folder beside ``out`` from the database: the
+    tables whose rows are final may be started early (:meth:`start`), the rest from the finished
+    database (:meth:`write`); :func:`commit_outputs` swaps it in, :meth:`abort` removes it."""
+
+    def __init__(self, out: str | Path):
+        self.out = Path(out)
+        self.corpus = None  # a package.CorpusWriter once begun
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.", suffix=".tmp", dir=self.out.parent))
+        try:
+            os.chmod(self.tmp, 0o755)
+            for stale in self.out.parent.glob(f".{self.out.name}.*.old"):  # left by an interrupted removal
+                remove_later(stale)
+        except BaseException:
+            self.abort()
+            raise
+
+    def start(self, db_path: str | Path, names: list[str]) -> None:
+        """Begin the corpus package's tables ``names``, whose rows are final, while the build
+        goes on (:class:`jixiao.package.CorpusWriter`); :meth:`write` does the rest."""
+        try:
+            if self.corpus is None:
+                self.corpus = package.CorpusWriter(db_path, self.tmp / package.CORPUS)
+            self.corpus.start(names)
+        except BaseException:
+            self.abort()
+            raise
+
+    def wait(self) -> None:
+        """Until the tables started are written (they read the database till then)."""
+        if self.corpus is not None:
+            try:
+                self.corpus.wait()
+            except BaseException:
+                self.abort()
+                raise
+
+    def write(self, db_path: str | Path) -> None:
+        try:
+            if self.corpus is None:
+                self.corpus = package.CorpusWriter(db_path, self.tmp / package.CORPUS)
+            self.corpus.finish()
+        except BaseException:
+            self.abort()
+            raise
+
+    def abort(self) -> None:
+        if self.corpus is not None:
+            self.corpus.cancel()
+        shutil.rmtree(self.tmp, ignore_errors=True)

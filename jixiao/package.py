@@ -35,7 +35,6 @@ import os
 import re
 import shutil
 import sqlite3
-import tempfile
 import zipfile
 from importlib import metadata
 from pathlib import Path
@@ -520,81 +519,3 @@ def record_build_dates(db_path: str | Path, previous: str | Path | None, now: da
         conn.execute("commit")
     finally:
         conn.close()
-
-
-# ---------------------------------------------------------------- the tree the build swaps in
-
-
-def remove_later(path: Path) -> None:
-    """Delete a folder in a detached process: unlinking a big old tree takes seconds and is not
-    needed to finish the build (the name is unique and hidden; a leftover is swept next time)."""
-    import subprocess
-
-    try:
-        subprocess.Popen(["rm", "-rf", "--", str(path)], start_new_session=True,
-                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    except OSError:
-        shutil.rmtree(path, ignore_errors=True)
-
-
-class TreeWriter:
-    """The package tree, written into a temporary folder beside ``out`` from the database: the
-    tables whose rows are final may be started early (:meth:`start`), the rest from the finished
-    database (:meth:`write`); :meth:`commit` swaps it in, :meth:`abort` removes it."""
-
-    def __init__(self, out: str | Path):
-        self.out = Path(out)
-        self.corpus: CorpusWriter | None = None
-        self.out.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.", suffix=".tmp", dir=self.out.parent))
-        try:
-            os.chmod(self.tmp, 0o755)
-            for stale in self.out.parent.glob(f".{self.out.name}.*.old"):  # left by an interrupted removal
-                remove_later(stale)
-        except BaseException:
-            self.abort()
-            raise
-
-    def start(self, db_path: str | Path, names: list[str]) -> None:
-        """Begin the corpus package's tables ``names``, whose rows are final, while the build
-        goes on (:class:`CorpusWriter`); :meth:`write` does the rest."""
-        try:
-            if self.corpus is None:
-                self.corpus = CorpusWriter(db_path, self.tmp / CORPUS)
-            self.corpus.start(names)
-        except BaseException:
-            self.abort()
-            raise
-
-    def wait(self) -> None:
-        """Until the tables started are written (they read the database till then)."""
-        if self.corpus is not None:
-            try:
-                self.corpus.wait()
-            except BaseException:
-                self.abort()
-                raise
-
-    def write(self, db_path: str | Path) -> None:
-        try:
-            if self.corpus is None:
-                self.corpus = CorpusWriter(db_path, self.tmp / CORPUS)
-            self.corpus.finish()
-        except BaseException:
-            self.abort()
-            raise
-
-    def commit(self) -> None:
-        """Swap the new tree in (two renames); the old tree is removed in the background."""
-        old = None
-        if self.out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.", suffix=".old", dir=self.out.parent))
-            os.replace(self.out, old / self.out.name)
-        os.replace(self.tmp, self.out)
-        if old:
-            remove_later(old)
-
-    def abort(self) -> None:
-        if self.corpus is not None:
-            self.corpus.cancel()
-        shutil.rmtree(self.tmp, ignore_errors=True)
