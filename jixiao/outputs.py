@@ -11,7 +11,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import package
 
 def versions_dir(out: Path) -> Path:
     """Where the database versions live: ``build/jixiao.db.versions/<stamp>/jixiao.db``; the
@@ -196,13 +195,20 @@ class TreeWriter:
             self.abort()
             raise
 
+    def _corpus(self, db_path: str | Path):
+        """The corpus package's writer (:class:`jixiao.package.CorpusWriter`), made at first use;
+        imported here, not at start-up: the package writer is only needed by a build."""
+        if self.corpus is None:
+            from .package import CORPUS, CorpusWriter
+
+            self.corpus = CorpusWriter(db_path, self.tmp / CORPUS)
+        return self.corpus
+
     def start(self, db_path: str | Path, names: list[str]) -> None:
         """Begin the corpus package's tables ``names``, whose rows are final, while the build
-        goes on (:class:`jixiao.package.CorpusWriter`); :meth:`write` does the rest."""
+        goes on; :meth:`write` does the rest."""
         try:
-            if self.corpus is None:
-                self.corpus = package.CorpusWriter(db_path, self.tmp / package.CORPUS)
-            self.corpus.start(names)
+            self._corpus(db_path).start(names)
         except BaseException:
             self.abort()
             raise
@@ -218,9 +224,7 @@ class TreeWriter:
 
     def write(self, db_path: str | Path) -> None:
         try:
-            if self.corpus is None:
-                self.corpus = package.CorpusWriter(db_path, self.tmp / package.CORPUS)
-            self.corpus.finish()
+            self._corpus(db_path).finish()
         except BaseException:
             self.abort()
             raise
