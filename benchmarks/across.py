@@ -88,6 +88,9 @@ def main(argv=None) -> int:
         copy = Path(tmp) / "db.sqlite"
         conn = sqlite3.connect(copy, isolation_level=None)
         conn.execute("pragma journal_mode = off")
+        src = sqlite3.connect(f"file:{args.db.resolve()}?mode=ro", uri=True)
+        conn.execute(f"pragma encoding = '{src.execute('pragma encoding').fetchone()[0]}'")  # attach needs the same
+        src.close()
         conn.execute("attach ? as src", [f"file:{args.db.resolve()}?mode=ro"])
         conn.execute("begin")
         for t in READ:
