@@ -34,11 +34,13 @@ class Site:
     def packages(self) -> Path:
         return self.packages_path or self.root / "datapackages"
 
-    def plugin_config(self, host: str = HOST, port: int = PORT) -> dict:
+    def plugin_config(self, host: str = HOST, port: int = PORT, serving: bool = False) -> dict:
         """What the plugins read (plugins/machine_pages.py ``site_config``): the database file
-        (served as ``jixiao`` whatever it is called), the package tree and the site URL."""
+        (served as ``jixiao`` whatever it is called), the package tree and the site URL; and, in a
+        server process (not an in-process Datasette of a test or script), ``freeze_gc``
+        (plugins/page_speed.py)."""
         return {"database": str(Path(self.db).resolve()), "packages": str(Path(self.packages).resolve()),
-                "site_url": self.site_url or f"http://{host}:{port}"}
+                "site_url": self.site_url or f"http://{host}:{port}", **({"freeze_gc": "1"} if serving else {})}
 
     @property
     def db(self) -> Path:
@@ -89,15 +91,17 @@ def datasette_args(site: Site, host: str = HOST, port: int = PORT) -> list[str]:
         "--template-dir", str(site.templates),
         "--static", f"static:{site.static}",
         "--cors",
-        *[arg for key, value in site.plugin_config(host, port).items()
+        *[arg for key, value in site.plugin_config(host, port, serving=True).items()
           for arg in ("-s", f"plugins.jixiao.{key}", value)],
         "--host", host,
         "--port", str(port),
     ]
 
 
-def make_datasette(site: Site, inspect_data: dict | None = None, host: str = HOST, port: int = PORT):
-    """The same site as `datasette_args`, in process (for tests and scripts)."""
+def make_datasette(site: Site, inspect_data: dict | None = None, host: str = HOST, port: int = PORT,
+                   serving: bool = False):
+    """The same site as `datasette_args`, in process (for tests and scripts; ``serving``: a
+    worker process of `serve --workers N`)."""
     from datasette.app import Datasette
 
     return Datasette(
@@ -105,7 +109,7 @@ def make_datasette(site: Site, inspect_data: dict | None = None, host: str = HOS
         immutables=[] if site.live else [str(site.db)],
         inspect_data=inspect_data,
         metadata=load_yaml(site.metadata),
-        config={**load_yaml(site.config), "plugins": {"jixiao": site.plugin_config(host, port)}},
+        config={**load_yaml(site.config), "plugins": {"jixiao": site.plugin_config(host, port, serving)}},
         plugins_dir=str(site.plugins),
         template_dir=str(site.templates),
         static_mounts=[("static", str(site.static))],
@@ -125,7 +129,7 @@ def app_from_env():
     site = Site(root=Path(spec["root"]), db_path=Path(spec["db"]), site_url=spec.get("site_url"),
                 packages_path=Path(spec["packages"]) if spec.get("packages") else None, live=spec.get("live", False))
     inspect = None if site.live else json.loads(site.inspect_file.read_text(encoding="utf-8"))
-    return make_datasette(site, inspect, spec["host"], spec["port"]).app()
+    return make_datasette(site, inspect, spec["host"], spec["port"], serving=True).app()
 
 
 def serve_workers(site: Site, host: str, port: int, workers: int) -> None:

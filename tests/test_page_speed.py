@@ -1,0 +1,85 @@
+"""plugins/page_speed.py: the rows of table and query pages written in Python give the HTML the
+template loops gave; the garbage collector is frozen in a server process only. No timings here
+(benchmarks/run.py measures the pages)."""
+from __future__ import annotations
+
+import importlib.util
+import re
+
+import jinja2
+from datasette.utils import to_css_class
+from datasette.views.table import Row
+from markupsafe import Markup, escape
+
+from jixiao.serve import Site, datasette_args, make_datasette
+
+from .conftest import ROOT
+
+spec = importlib.util.spec_from_file_location("page_speed_test", ROOT / "plugins" / "page_speed.py")
+page_speed = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(page_speed)
+
+# The loops templates/_table.html and templates/query.html had before the rows moved to Python.
+TABLE_LOOP = """{% for row in display_rows %}
+    <tr{% if row.pk_path is not none %} data-row="{{ row.row_path }}"{% if row.row_label %} data-row-label="{{ row.row_label }}"{% endif %}{% endif %}>
+    {% for cell in row %}<td class="col-{{ cell.column|to_css_class }} type-{{ cell.value_type }}">{{ cell.value }}</td>{% endfor %}
+    </tr>
+  {% endfor %}"""
+QUERY_LOOP = """{% for row in display_rows %}<tr>{% for column, td in zip(columns, row) %}<td class="col-{{ column|to_css_class }}">{{ td }}</td>{% endfor %}</tr>
+  {% endfor %}"""
+
+
+def render(loop: str, **context) -> str:
+    env = jinja2.Environment(autoescape=True)
+    env.filters["to_css_class"] = to_css_class
+    env.globals["zip"] = zip
+    return env.from_string(loop).render(**context)
+
+
+def tight(html: str) -> str:
+    return re.sub(r">\s+<", "><", html).strip()
+
+
+def cells(*triples):
+    return [{"column": c, "value": v, "value_type": t, "raw": v} for c, v, t in triples]
+
+
+ROWS = [
+    Row(cells(("Link", Markup('<a href="/jixiao/findings/2024-岳阳市司法局,1">2024-岳阳市司法局,1</a>'), "pk"),
+              ("message", "合计 < 分项 & \"差额\" 'x'", "str"), ("difference", "1458.66", "float"),
+              ("rule", Markup('<span class="code-name" data-code="nature_sum">按性质合计</span>'), "str"),
+              ("lines", Markup("&nbsp;"), "none"), ("值 列", "带空格的列名", "str")),
+        pk_path="2024-岳阳市司法局,1", row_path="2024-~E5~B2~B3,1", row_label='标签 "引号" <b>'),
+    Row(cells(("Link", Markup("<a>2</a>"), "pk"), ("message", "", "str")), pk_path="2", row_path="2", row_label=None),
+    Row(cells(("message", "视图的行没有主键", "str"))),  # a view: no pk_path, no data-row
+]
+
+
+def test_table_rows_give_the_template_loops_html():
+    assert tight(str(page_speed.table_rows(ROWS))) == tight(render(TABLE_LOOP, display_rows=ROWS))
+    assert 'data-row-label="标签 &#34;引号&#34; &lt;b&gt;"' in page_speed.table_rows(ROWS)
+    assert str(page_speed.table_rows([])) == ""
+
+
+def test_query_rows_give_the_template_loops_html():
+    columns = ["report_id", "金额 (万元)", "message"]
+    rows = [["2024-岳阳市司法局", Markup("<b>1,234</b>"), "a < b & c"], ["x", "y", "z"]]
+    assert tight(str(page_speed.query_rows(columns, rows))) == tight(
+        render(QUERY_LOOP, columns=columns, display_rows=rows))
+
+
+async def test_a_table_page_shows_its_rows(ds):
+    r = await ds.client.get("/jixiao/findings?_size=5&_sort=report_id")
+    assert r.status_code == 200
+    body = r.text[r.text.index("<tbody>"):r.text.index("</tbody>")]
+    assert body.count("<tr data-row=") == 5
+    first = (await ds.client.get("/jixiao/findings.json?_size=1&_sort=report_id&_shape=array")).json()[0]
+    assert str(escape(first["message"])) in body
+
+
+def test_the_collector_is_frozen_in_a_server_process_only():
+    served = datasette_args(Site(ROOT))
+    assert served[served.index("plugins.jixiao.freeze_gc") + 1] == "1"
+    in_process = make_datasette(Site(ROOT))
+    assert not page_speed.freezes_gc(in_process) and page_speed.startup(in_process) is None
+    assert page_speed.freezes_gc(make_datasette(Site(ROOT), serving=True))
