@@ -83,3 +83,10 @@ def test_the_collector_is_frozen_in_a_server_process_only():
     in_process = make_datasette(Site(ROOT))
     assert not page_speed.freezes_gc(in_process) and page_speed.startup(in_process) is None
     assert page_speed.freezes_gc(make_datasette(Site(ROOT), serving=True))
+
+
+async def test_the_immutable_database_is_read_through_a_map(ds):
+    (mapped,), = (await ds.get_database("jixiao").execute("pragma mmap_size")).rows
+    assert mapped > 0
+    (internal,), = (await ds.get_internal_database().execute("pragma mmap_size")).rows
+    assert internal == 0  # Datasette's own in-memory database is left as it is
