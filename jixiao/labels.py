@@ -18,6 +18,7 @@ meanings or a column is labelled with another column's meaning.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ class Meaning:
     unit: str | None = None
 
 
+@lru_cache(maxsize=None)  # the schema is fixed; pages ask for each column's title several times
 def field_meaning(table: str, column: str) -> Meaning:
     f = schema.table(table).field(column)
     if f.same_as:

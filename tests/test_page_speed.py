@@ -11,13 +11,14 @@ from datasette.utils import to_css_class
 from datasette.views.table import Row
 from markupsafe import Markup, escape
 
-from jixiao.serve import Site, datasette_args, make_datasette
+from jixiao.serve import Site, datasette_args, load_yaml, make_datasette
 
 from .conftest import ROOT
 
 spec = importlib.util.spec_from_file_location("page_speed_test", ROOT / "plugins" / "page_speed.py")
 page_speed = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(page_speed)
+CONFIG_FACETS = {t: c.get("facets") for t, c in load_yaml(ROOT / "datasette.yml")["databases"]["jixiao"]["tables"].items()}
 
 # The loops templates/_table.html and templates/query.html had before the rows moved to Python.
 TABLE_LOOP = """{% for row in display_rows %}
@@ -77,6 +78,13 @@ async def test_a_table_page_shows_its_rows(ds):
     assert str(escape(first["message"])) in body
 
 
+def served_plugin():
+    """The module Datasette loaded from plugins/ (its own copy, with its own kept counts)."""
+    from datasette.plugins import pm
+
+    return next(p for p in pm.get_plugins() if str(getattr(p, "__file__", "")).endswith("page_speed.py"))
+
+
 def test_the_collector_is_frozen_in_a_server_process_only():
     served = datasette_args(Site(ROOT))
     assert served[served.index("plugins.jixiao.freeze_gc") + 1] == "1"
@@ -90,3 +98,36 @@ async def test_the_immutable_database_is_read_through_a_map(ds):
     assert mapped > 0
     (internal,), = (await ds.get_internal_database().execute("pragma mmap_size")).rows
     assert internal == 0  # Datasette's own in-memory database is left as it is
+
+
+async def test_an_unfiltered_pages_facet_counts_are_counted_once(ds, built):
+    import sqlite3
+
+    kept = served_plugin().kept_counts(ds)
+    kept.clear()
+    first = (await ds.client.get("/jixiao/indicators.json?_extra=facet_results")).json()["facet_results"]
+    n = len(kept)
+    assert n == len(CONFIG_FACETS["indicators"])  # one kept result per configured facet
+    again = (await ds.client.get("/jixiao/indicators.json?_extra=facet_results")).json()["facet_results"]
+    assert again == first and len(kept) == n
+    # the counts are the table's own
+    con = sqlite3.connect(built.db)
+    verdicts = dict(con.execute("select verdict, count(*) from indicators where verdict is not null group by verdict"))
+    assert {r["value"]: r["count"] for r in first["results"]["verdict"]["results"]} == verdicts
+    # a filtered page counts its own rows each time, and keeps nothing
+    value = next(iter(verdicts))
+    filtered = (await ds.client.get("/jixiao/indicators.json", params={"verdict": value, "_extra": "facet_results"})).json()
+    assert filtered["facet_results"]["results"]["verdict"]["results"] == [
+        {**filtered["facet_results"]["results"]["verdict"]["results"][0], "value": value, "count": verdicts[value]}]
+    assert len(kept) == n
+    for params in ({"_search": "调解"}, {"_where": "seq = 1"}):
+        r = await ds.client.get("/jixiao/indicators.json", params={**params, "_extra": "facet_results"})
+        assert r.status_code in (200, 400) and len(kept) == n
+
+
+async def test_a_live_databases_facets_are_always_counted(built):
+    live = make_datasette(Site(ROOT, db_path=built.db, live=True))
+    await live.invoke_startup()
+    r = await live.client.get("/jixiao/indicators.json?_extra=facet_results")
+    assert r.status_code == 200 and r.json()["facet_results"]["results"]
+    assert len(served_plugin().kept_counts(live)) == 0
