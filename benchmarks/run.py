@@ -373,6 +373,9 @@ def endpoints(db: Path) -> dict[str, list[str]]:
         "table_facets": ["/jixiao/reports"],
         "table_plain": ["/jixiao/reports?_nofacet=1"],
         "indicators_faceted": ["/jixiao/indicators"],
+        # filtered: their facets are counted on each view (an unfiltered page's are kept once counted)
+        "facets_filtered": [q("/jixiao/indicators", verdict="未达成"), q("/jixiao/reports", fiscal_year=str(year)),
+                            q("/jixiao/findings", severity="错误")],
         "report_page": [q(f"/report/{urllib.parse.quote(i, safe='')}") for i in ids],
         "unit_page": [q(f"/unit/{urllib.parse.quote(u, safe='')}") for u in units[:10]],
         "fts_search": ["/jixiao/sections?" + urllib.parse.urlencode({"_search": t}) for t in SEARCH_TERMS[:5]],
