@@ -64,7 +64,7 @@ MAX_TERMS = 12  # words in one query at most
 # ---------------------------------------------------------------- text
 
 @functools.lru_cache(maxsize=1)
-def _t2s_table() -> dict[int, str]:
+def t2s_table() -> dict[int, str]:
     """OpenCC's Traditional → Simplified character table (first candidate), for str.translate.
 
     Character by character (not OpenCC's phrase segmentation) so that a folded text keeps its
@@ -84,14 +84,14 @@ def _t2s_table() -> dict[int, str]:
 
 @functools.lru_cache(maxsize=1)
 def _traditional() -> frozenset[str]:
-    return frozenset(map(chr, _t2s_table()))
+    return frozenset(map(chr, t2s_table()))
 
 
 def fold(text: str | None) -> str:
     """Traditional characters → Simplified, one character for one (the same length)."""
     text = text or ""
     # most text has no Traditional character: checking costs about half of translating
-    return text if _traditional().isdisjoint(text) else text.translate(_t2s_table())
+    return text if _traditional().isdisjoint(text) else text.translate(t2s_table())
 
 
 def index_text(text: str | None) -> str:
@@ -149,7 +149,7 @@ class Query:
 
 # a "phrase" (also “…”), or a word; a word may start with - (exclude)
 _TOKENS = re.compile(r'(-?)(?:["“”]([^"“”]*)["“”]?|([^\s"“”]+))')
-_WORD = re.compile(r"[^\W_]+")  # what unicode61 keeps of a term; the rest separates
+WORD = re.compile(r"[^\W_]+")  # what unicode61 keeps of a term; the rest separates (search_rank.py uses it too)
 
 
 def parse_query(q: str) -> Query:
@@ -164,7 +164,7 @@ def parse_query(q: str) -> Query:
         if word == "OR" and not minus:
             pending_or = bool(query.groups)
             continue
-        if not _WORD.search(fold(text)):
+        if not WORD.search(fold(text)):
             continue
         if minus:
             query.exclude.append(text)
@@ -195,7 +195,7 @@ def term_tokens(term: str) -> list[str]:
             for t in ([f'"{p}"*'] if len(p) == 1 else [f'"{p[j:j + 2]}"' for j in range(len(p) - 1)]):
                 tokens.setdefault(t, None)
         else:
-            for w in _WORD.findall(p):
+            for w in WORD.findall(p):
                 tokens.setdefault(f'"{w}"', None)
     return list(tokens)
 
@@ -240,7 +240,7 @@ SNIPPET_BEFORE, SNIPPET_CHARS = 24, 96
 
 def _pattern(term: str) -> re.Pattern:
     """The places a term's phrase matches in a folded text (separators between its tokens allowed)."""
-    tokens = _WORD.findall(HAN_RE.sub(r" \1 ", fold(term)))
+    tokens = WORD.findall(HAN_RE.sub(r" \1 ", fold(term)))
     return re.compile(r"[\W_]*".join(map(re.escape, tokens)), re.IGNORECASE)
 
 

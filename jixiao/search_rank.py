@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import re
 
-from .search import _WORD, QueryError, _t2s_table, fold, parse_query
+from .search import WORD, QueryError, t2s_table, fold, parse_query
 
 # BM25's term-frequency part (k1, b) without the inverse document frequency, which would need
 # every hit of each word counted (what the bounded ranking avoids). AVG_LENGTH: the mean
@@ -22,7 +22,7 @@ K1, B, AVG_LENGTH = 1.2, 0.75, 67
 def _variants() -> dict[str, str]:
     """Simplified character → it and the Traditional ones that fold to it (for a regex class)."""
     out: dict[str, str] = {}
-    for code, simplified in _t2s_table().items():
+    for code, simplified in t2s_table().items():
         out[simplified] = out.get(simplified, simplified) + chr(code)
     return out
 
@@ -34,7 +34,7 @@ def _unfolded_pattern(term: str) -> re.Pattern:
     only where the term has them ("人民 调解" also finds 人民、调解; 导管理社 is not 导、管理社,
     as ``LIKE`` would not find it, and as the index holds it only where the bigrams meet)."""
     variants = _variants()
-    words = _WORD.findall(fold(term))
+    words = WORD.findall(fold(term))
     parts = ["".join(f"[{re.escape(variants[c])}]" if c in variants else re.escape(c) for c in w) for w in words]
     return re.compile(r"[\W_]*".join(parts), re.IGNORECASE)
 

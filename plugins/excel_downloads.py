@@ -15,6 +15,10 @@
   the plain CSV; the Chinese ↔ column-name map is in the .xlsx (字段说明) and on /dictionary.
 * A workbook cut at ``MAX_XLSX_ROWS`` rows (or a query cut at ``max_returned_rows``) opens on
   a sheet 说明 saying so, and the response carries ``x-rows-truncated: <rows>``.
+* A streamed CSV (``_stream``) without ``_size`` reads its rows ``max_returned_rows`` at a time
+  (``_size=max``, what Datasette's own export form sends), not a table page's 50: each batch is
+  several queries, and the reports table at 10,000 reports took 200 batches (1.15 s against
+  stock Datasette's 0.72 s with its 100-row pages). The same rows, in the same order.
 """
 import asyncio
 import codecs
@@ -177,10 +181,20 @@ class CsvNeutraliser:
         return out.getvalue().encode("utf-8")
 
 
+def stream_in_full(query_string: bytes) -> bytes:
+    """A streamed CSV's query string with ``_size=max`` added when it asks for no size."""
+    args = urllib.parse.parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
+    if not any(k == "_stream" and v for k, v in args) or any(k == "_size" for k, _ in args):
+        return query_string  # (Datasette streams for any non-empty _stream)
+    return query_string + (b"&" if query_string else b"") + b"_size=max"
+
+
 @hookimpl
 def asgi_wrapper(datasette):
     def wrap(app):
         async def with_bom(scope, receive, send):
+            if scope["type"] == "http" and scope["path"].endswith(".csv"):
+                scope = dict(scope, query_string=stream_in_full(scope.get("query_string", b"")))
             qs = scope.get("query_string", b"")
             if scope["type"] != "http" or not scope["path"].endswith(".csv") or b"_bom=1" not in qs:
                 return await app(scope, receive, send)
