@@ -35,7 +35,7 @@ class Site:
         return self.packages_path or self.root / "datapackages"
 
     def plugin_config(self, host: str = HOST, port: int = PORT, serving: bool = False) -> dict:
-        """What the plugins read (plugins/machine_pages.py ``site_config``): the database file
+        """What the plugins read (``site_config``): the database file
         (served as ``jixiao`` whatever it is called), the package tree and the site URL; and, in a
         server process (not an in-process Datasette of a test or script), ``freeze_gc``
         (plugins/page_speed.py)."""
@@ -58,6 +58,12 @@ class Site:
     plugins = property(lambda self: self.root / "plugins")
     templates = property(lambda self: self.root / "templates")
     static = property(lambda self: self.root / "static")
+
+
+def site_config(datasette) -> dict:
+    """What the plugins read of ``Site.plugin_config``: the ``plugins: jixiao:`` block of the
+    running Datasette's configuration; empty when Datasette is started some other way."""
+    return ((datasette.config or {}).get("plugins") or {}).get("jixiao") or {}
 
 
 def load_yaml(path: Path) -> dict:

@@ -27,6 +27,7 @@ from datasette.utils.asgi import AsgiFileDownload, Response
 
 from jixiao import package, schema
 from jixiao.pages import not_found
+from jixiao.serve import site_config
 
 DB = schema.DATABASE
 CORPUS = "jixiao"
@@ -34,12 +35,6 @@ STATIC_PAGES = ("/", "/reports", "/units", "/search", "/compare", "/downloads", 
 
 
 DEFAULT_SITE_URL = "http://127.0.0.1:8001"
-
-
-def site_config(datasette) -> dict:
-    """The ``plugins: jixiao:`` block of the configuration, written by jixiao/serve.py from the
-    Site (database, packages, site_url); empty when Datasette is started some other way."""
-    return ((datasette.config or {}).get("plugins") or {}).get("jixiao") or {}
 
 
 def packages_dir(datasette):

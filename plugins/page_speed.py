@@ -33,6 +33,8 @@ from datasette.facets import ColumnFacet
 from datasette.utils import escape_sqlite, to_css_class
 from markupsafe import Markup, escape
 
+from jixiao.serve import site_config
+
 
 @lru_cache(maxsize=4096)
 def css_class(name) -> str:
@@ -138,7 +140,7 @@ def prepare_jinja2_environment(env):
 
 
 def freezes_gc(datasette) -> bool:
-    return bool(((datasette.config or {}).get("plugins") or {}).get("jixiao", {}).get("freeze_gc"))
+    return bool(site_config(datasette).get("freeze_gc"))
 
 
 @hookimpl
