@@ -12,6 +12,10 @@ from jixiao import schema
 
 DB = schema.DATABASE
 
+# The arguments of a table page fetched only for its rows (the JSON and CSV streams, the .xlsx
+# following the pages): as many rows as a page may hold, no facets, no count.
+ROWS_ONLY = (("_size", "max"), ("_nofacet", "1"), ("_nocount", "1"))
+
 
 def query_config(datasette, name):
     q = datasette.config["databases"][DB]["queries"][name]

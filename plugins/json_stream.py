@@ -20,12 +20,14 @@ import urllib.parse
 
 from datasette import hookimpl
 
+from jixiao.pages import ROWS_ONLY
+
 # Arguments of the outer request that the stream sets itself for each page.
 OWN = {"_stream", "_shape", "_size", "_next", "_dl", "_nofacet", "_nocount", "_labels", "_json", "_extra"}
 
 
 def page_url(path: str, args: list[tuple[str, str]], token: str | None) -> str:
-    qs = args + [("_shape", "objects"), ("_size", "max"), ("_nofacet", "1"), ("_nocount", "1")]
+    qs = args + [("_shape", "objects"), *ROWS_ONLY]
     if token:
         qs.append(("_next", token))
     return f"{path}?{urllib.parse.urlencode(qs)}"

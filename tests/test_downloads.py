@@ -98,9 +98,10 @@ async def test_a_streamed_csv_reads_its_rows_in_full_batches(ds, built):
     spec = importlib.util.spec_from_file_location("excel_downloads_test", ROOT / "plugins" / "excel_downloads.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    assert mod.stream_in_full(b"_stream=1") == b"_stream=1&_size=max"
-    assert mod.stream_in_full(b"_dl=1&_bom=1&_stream=on") == b"_dl=1&_bom=1&_stream=on&_size=max"
-    for untouched in (b"", b"_stream=", b"_size=5&_stream=1", b"report_id=x"):
+    assert mod.stream_in_full(b"_stream=1") == b"_stream=1&_size=max&_nofacet=1&_nocount=1"
+    assert mod.stream_in_full(b"_dl=1&_bom=1&_stream=on") == b"_dl=1&_bom=1&_stream=on&_size=max&_nofacet=1&_nocount=1"
+    assert mod.stream_in_full(b"_size=5&_stream=1") == b"_size=5&_stream=1&_nofacet=1&_nocount=1"  # its size kept
+    for untouched in (b"", b"_stream=", b"report_id=x", b"_stream=1&_size=5&_nofacet=1&_nocount=1"):
         assert mod.stream_in_full(untouched) == untouched
     # the same rows, in the same order, as 50-row batches (_size=50) or one whole page
     streamed = (await ds.client.get("/jixiao/indicators.csv?_stream=1")).text
