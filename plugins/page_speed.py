@@ -16,6 +16,14 @@
   counts every row of its table (5 facets over 230 k indicators at 10,000 reports), so the
   table's first page grew with the corpus. A page with any filter, search or ``_where`` counts
   its rows each time, as before.
+* A filtered page's row count reads no row: Datasette 1.0a41 counts ``select count(*) from (select *
+  from t where … limit 10001)``, which decodes every column of up to 10,001 rows, bodies and grids
+  included, though only their number is used. The count now runs over ``select 1`` of the same
+  rows (:func:`count_rows_not_columns`), which SQLite answers from the filter's index alone:
+  ``/jixiao/indicators?verdict=未达成`` at 10,000 reports 13.0 → 0.4 ms, ``?_search=调解`` on
+  sections 20.7 → 10.8 ms. The same number (tests/test_page_speed.py). A sections search that
+  walks the key's index for its page is counted by looking its hits up
+  (jixiao/search_queries.py ``for_counting``).
 * In a server process (``freeze_gc`` in the site's plugin configuration, which jixiao/serve.py
   sets for `jixiao serve` only), every object held after startup (Datasette, templates,
   vocabularies, schema) is moved out of the cycle collector's reach (``gc.freeze``): a full
@@ -23,6 +31,7 @@
   which set the p95. Not in tests and scripts, which start many Datasettes in one process: frozen
   objects in reference cycles are never freed.
 """
+import dataclasses
 import gc
 import weakref
 from collections import OrderedDict
@@ -31,8 +40,10 @@ from functools import lru_cache
 from datasette import hookimpl
 from datasette.facets import ColumnFacet
 from datasette.utils import escape_sqlite, to_css_class
+from datasette.views.table_extras import CountExtra
 from markupsafe import Markup, escape
 
+from jixiao.search_queries import for_counting
 from jixiao.serve import site_config
 
 
@@ -122,6 +133,22 @@ def register_facet_classes():
     outcome = yield
     outcome.force_result([[UnfilteredColumnFacet if c is ColumnFacet else c for c in classes]
                           for classes in outcome.get_result()])
+
+
+_count = CountExtra.resolve
+
+
+async def count_rows_not_columns(self, context):
+    """Datasette's row count (its inspect-file shortcut, ``_nocount``, time limit), of rows that
+    carry no column: its SQL becomes ``select count(*) from (select * from (select 1 from t where …)
+    limit 10001)``, which SQLite flattens to the inner select."""
+    from_sql = f"from (select 1 {for_counting(context.from_sql)})"
+    return await _count(self, dataclasses.replace(context, from_sql=from_sql))
+
+
+count_rows_not_columns.wraps_datasette = True
+if not getattr(_count, "wraps_datasette", False):  # a second import of this file wraps nothing
+    CountExtra.resolve = count_rows_not_columns
 
 
 MMAP_BYTES = 1 << 40  # the whole file: SQLite caps it at its compile-time limit (2 GB by default)
