@@ -32,7 +32,7 @@ import sqlite_utils
 
 from .ddl import create_indexes, create_tables, delete_reports_sql, grid_rows, insert_sql
 from .schema import TABLES
-from . import search
+from . import facet_counts, search
 from .views import VIEWS, materialise, refresh_summary, topic_counts
 
 
@@ -137,8 +137,9 @@ class DatabaseWriter:
     def _remove(self, ids: list[str]) -> None:
         doomed = json.dumps(ids, ensure_ascii=False)
         search.drop_reports(self.conn, ids)  # while their rows are still there
-        if self.in_place:  # what they counted in indicator_topics, taken off after the change
+        if self.in_place:  # what they counted in indicator_topics and facet_counts, taken off after the change
             self._old_topics = topic_counts(self.conn, ids)
+            self._old_facets = facet_counts.report_counts(self.conn, ids)
         for t in reversed(TABLES):  # children before reports
             if t.name == "build_errors":
                 self.conn.execute("delete from build_errors")
@@ -225,9 +226,11 @@ class DatabaseWriter:
             # only the changed reports' summary rows are rewritten (no schema change).
             if self.in_place:
                 refresh_summary(self.conn, self._removed + self._ids, self._ids, self._old_topics)
+                facet_counts.apply(self.conn, self._old_facets, facet_counts.report_counts(self.conn, self._ids))
                 _refresh_build_dates(self.conn, self._removed + self._ids)
             else:
                 materialise(self.conn)
+                facet_counts.write(self.conn)
             if not self.patch:
                 violations = self.conn.execute("pragma foreign_key_check").fetchall()
             else:  # an incremental build checks the reports it added, not the whole file

@@ -16,6 +16,10 @@
   counts every row of its table (5 facets over 230 k indicators at 10,000 reports), so the
   table's first page grew with the corpus. A page with any filter, search or ``_where`` counts
   its rows each time, as before.
+* A page filtered by one value of a facet column (``?verdict=未达成``, a click on a facet) gets
+  its facets' counts from ``facet_counts``, which the build writes (jixiao/facet_counts.py: the
+  pairs worth it), when the build kept that pair; any other filter, or a pair not kept, is
+  counted as before (:class:`_PairCounts`).
 * A filtered page's row count reads no row: Datasette 1.0a41 counts ``select count(*) from (select *
   from t where … limit 10001)``, which decodes every column of up to 10,001 rows, bodies and grids
   included, though only their number is used. The count now runs over ``select 1`` of the same
@@ -33,6 +37,7 @@
 """
 import dataclasses
 import gc
+import re
 import weakref
 from collections import OrderedDict
 from functools import lru_cache
@@ -43,6 +48,7 @@ from datasette.utils import escape_sqlite, to_css_class
 from datasette.views.table_extras import CountExtra
 from markupsafe import Markup, escape
 
+from jixiao import facet_counts
 from jixiao.search_queries import for_counting
 from jixiao.serve import site_config
 
@@ -119,13 +125,71 @@ def unfiltered(facet) -> bool:
             and facet.sql.rstrip().endswith(f" from {escape_sqlite(facet.table)}"))
 
 
+# Datasette 1.0a41's facet query (datasette/facets.py ColumnFacet.facet_results), and the where
+# clause its exact filter writes (`"column" = :p0`)
+_FACET_SQL = re.compile(r"\s*select (.+?) as value, count\(\*\) as count from \(\s*(.*?)\s*\)\s*"
+                        r"where \1 is not null\s*group by \1 order by count desc, value limit (\d+)\s*", re.S)
+_ONE_VALUE = re.compile(r'"([^"]+)" = :p0\s*')
+
+
+def one_value_filter(facet) -> str | None:
+    """The column of a page filtered by ``column = value`` and nothing else (no other filter,
+    search or ``_where``), or None."""
+    if facet.table is None or set(facet.params or {}) != {"p0"}:
+        return None
+    head, sep, where = facet.sql.rpartition(f" from {escape_sqlite(facet.table)} where ")
+    match = _ONE_VALUE.fullmatch(where)
+    return match.group(1) if sep and head.startswith("select ") and match else None
+
+
+_PAIRS: "weakref.WeakKeyDictionary[object, dict]" = weakref.WeakKeyDictionary()
+
+
+async def kept_pairs(datasette, database: str) -> set:
+    """The (table, filter column, counted column) pairs the database's ``facet_counts`` holds
+    (read once per process: a change in place moves counts, not pairs)."""
+    known = _PAIRS.setdefault(datasette, {})
+    if database not in known:
+        db = datasette.get_database(database)
+        known[database] = set()
+        if await db.table_exists(facet_counts.TABLE):
+            rows = await db.execute(f"select distinct table_name, filter_column, facet_column from {facet_counts.TABLE}")
+            known[database] = {tuple(r) for r in rows.rows}
+    return known[database]
+
+
+class _PairCounts:
+    """The Datasette a facet uses on a page filtered by one value of ``column``: its facet query
+    answered from ``facet_counts`` (same rows, same order) when the build kept that pair."""
+
+    def __init__(self, datasette, facet, column: str):
+        self._datasette, self._facet, self._column = datasette, facet, column
+
+    def __getattr__(self, name):
+        return getattr(self._datasette, name)
+
+    async def execute(self, database, sql, params=None, **kwargs):
+        match = _FACET_SQL.fullmatch(sql)
+        if match and match.group(2) == self._facet.sql.strip():
+            table = self._facet.table
+            for t, a, counted in await kept_pairs(self._datasette, database):
+                if (t, a) == (table, self._column) and escape_sqlite(counted) == match.group(1):
+                    return await self._datasette.execute(
+                        database, facet_counts.lookup_sql(table, a, int(match.group(3))),
+                        {"p0": params["p0"], "facet": counted}, **kwargs)
+        return await self._datasette.execute(database, sql, params, **kwargs)
+
+
 class UnfilteredColumnFacet(ColumnFacet):
-    """Datasette's column facet; on an unfiltered page of an immutable file its counts are kept."""
+    """Datasette's column facet; on an unfiltered page of an immutable file its counts are kept,
+    on a page filtered by one value they come from ``facet_counts`` where the build kept them."""
 
     def __init__(self, ds, *args, **kwargs):
         super().__init__(ds, *args, **kwargs)
         if unfiltered(self):
             self.ds = _KeptCounts(ds, kept_counts(ds))
+        elif column := one_value_filter(self):
+            self.ds = _PairCounts(ds, self, column)
 
 
 @hookimpl(hookwrapper=True)
