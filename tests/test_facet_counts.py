@@ -14,7 +14,7 @@ from jixiao import facet_counts
 from jixiao.build import build
 
 from .conftest import site_for
-from .test_incremental import SAMPLES, _change
+from .test_incremental import _change, corpus  # noqa: F401 (a fixture)
 
 
 def recount(conn, table, a, b) -> dict:
@@ -95,17 +95,16 @@ async def test_a_page_filtered_by_one_value_shows_the_facets_counted_live(every_
     assert r.status_code == 200 and not looked_up
 
 
-def test_a_change_in_place_keeps_the_counts_exact(tmp_path, monkeypatch):
+@pytest.fixture
+def every_pair_kept(monkeypatch):
     monkeypatch.setattr(facet_counts, "MIN_ROWS", 1)
-    src = tmp_path / "in"
-    src.mkdir()
-    for s in SAMPLES[:3]:
-        shutil.copy(s, src / s.name)
-    kw = dict(out=tmp_path / "o" / "jixiao.db", packages=None, cache_dir=tmp_path / "cache", workers=1,
-              progress=False)
-    build([src], **kw)
+
+
+def test_a_change_in_place_keeps_the_counts_exact(every_pair_kept, corpus):
+    src, kw = corpus  # built with every pair kept (the fixture before it patched MIN_ROWS)
     db = kw["out"].resolve()
     before = kept_by_pair(sqlite3.connect(db))
+    assert before
     _change(src)  # one report changed, one added
     build([src], in_place=True, **kw)
     conn = sqlite3.connect(db)
