@@ -11,7 +11,7 @@ plugins-dir plugin otherwise runs before Datasette's own hook and loses
 
 It also answers ``?_search=`` on the ``sections`` table page in place of Datasette's
 ``fts_table`` (datasette.yml sets none for it):
-Datasette's clause reads every document of the index that matches, table rows, indicators and
+Datasette's clause read every document of the index that matched, table rows, indicators and
 findings included, and SQLite then fetched every hit and sorted them all for the first page
 (163 ms at 10,000 reports for 调解). Here the index is read for sections only, and a common
 query walks the key's index instead (jixiao/search_queries.py ``table_search_clause``). An empty

@@ -20,7 +20,7 @@
   its facets' counts from ``facet_counts``, which the build writes (jixiao/facet_counts.py: the
   pairs worth it), when the build kept that pair; any other filter, or a pair not kept, is
   counted as before (:class:`_PairCounts`).
-* A filtered page's row count reads no row: Datasette 1.0a41 counts ``select count(*) from (select *
+* A filtered page's row count decodes no column: Datasette 1.0a41 counts ``select count(*) from (select *
   from t where … limit 10001)``, which decodes every column of up to 10,001 rows, bodies and grids
   included, though only their number is used. The count now runs over ``select 1`` of the same
   rows (:func:`count_rows_not_columns`), which SQLite answers from the filter's index alone:
@@ -162,20 +162,19 @@ class _PairCounts:
     """The Datasette a facet uses on a page filtered by one value of ``column``: its facet query
     answered from ``facet_counts`` (same rows, same order) when the build kept that pair."""
 
-    def __init__(self, datasette, facet, column: str):
-        self._datasette, self._facet, self._column = datasette, facet, column
+    def __init__(self, datasette, table: str, sql: str, column: str):
+        self._datasette, self._table, self._sql, self._column = datasette, table, sql.strip(), column
 
     def __getattr__(self, name):
         return getattr(self._datasette, name)
 
     async def execute(self, database, sql, params=None, **kwargs):
         match = _FACET_SQL.fullmatch(sql)
-        if match and match.group(2) == self._facet.sql.strip():
-            table = self._facet.table
+        if match and match.group(2) == self._sql:
             for t, a, counted in await kept_pairs(self._datasette, database):
-                if (t, a) == (table, self._column) and escape_sqlite(counted) == match.group(1):
+                if (t, a) == (self._table, self._column) and escape_sqlite(counted) == match.group(1):
                     return await self._datasette.execute(
-                        database, facet_counts.lookup_sql(table, a, int(match.group(3))),
+                        database, facet_counts.lookup_sql(t, a, int(match.group(3))),
                         {"p0": params["p0"], "facet": counted}, **kwargs)
         return await self._datasette.execute(database, sql, params, **kwargs)
 
@@ -189,7 +188,7 @@ class UnfilteredColumnFacet(ColumnFacet):
         if unfiltered(self):
             self.ds = _KeptCounts(ds, kept_counts(ds))
         elif column := one_value_filter(self):
-            self.ds = _PairCounts(ds, self, column)
+            self.ds = _PairCounts(ds, self.table, self.sql, column)
 
 
 @hookimpl(hookwrapper=True)
