@@ -47,7 +47,7 @@ def plan(conn) -> list[Pair]:
     """The (table, a, b) pairs worth keeping in this database (see the module's docstring)."""
     pairs = []
     for t in TABLES:
-        facets = [c for c in t.facets if c in {f.name for f in t.fields}]
+        facets = t.facets
         if len(facets) < 2:
             continue
         rows = conn.execute(f"select count(*) from [{t.name}]").fetchone()[0]
@@ -59,8 +59,9 @@ def plan(conn) -> list[Pair]:
     return pairs
 
 
-def _pairs_in(conn) -> list[Pair]:
-    """The pairs this database keeps (an in-place change keeps the plan of the full build)."""
+def kept_pairs(conn) -> list[Pair]:
+    """The pairs this database keeps (an in-place change keeps the plan of the full build); none
+    in a file built before this table. plugins/page_speed.py reads them too."""
     if not conn.execute("select 1 from sqlite_master where type = 'table' and name = ?", [TABLE]).fetchone():
         return []
     return [tuple(r) for r in conn.execute(
@@ -99,6 +100,7 @@ def write(conn) -> int:
     conn.execute(f"drop table if exists [{TABLE}]")
     conn.execute(DDL)
     counts = _counts(conn, plan(conn))
+    # in key order: the WITHOUT ROWID table's pages fill up instead of splitting half-empty
     conn.executemany(f"insert into [{TABLE}] values (?, ?, ?, ?, ?, ?)", [(*key, n) for key, n in sorted(
         counts.items(), key=lambda kv: tuple((type(x).__name__, x) for x in kv[0]))])
     return len(counts)
@@ -107,17 +109,17 @@ def write(conn) -> int:
 def report_counts(conn, report_ids: list[str]) -> Counts:
     """What the rows of these reports count in the kept pairs (read before they go, and after
     the new ones are in)."""
-    return _counts(conn, _pairs_in(conn), report_ids)
+    return _counts(conn, kept_pairs(conn), report_ids)
 
 
 def apply(conn, removed: Counts, added: Counts) -> None:
     """Move the kept counts by a change in place: ``removed`` taken off, ``added`` put on."""
-    if not _pairs_in(conn):  # a file built before this table: nothing kept, nothing to move
-        return
     delta: Counts = {}
     for sign, counts in ((-1, removed), (1, added)):
         for key, n in counts.items():
             delta[key] = delta.get(key, 0) + sign * n
+    if not any(delta.values()):  # nothing moved (or a file built before this table: nothing kept)
+        return
     for (table, a, av, b, bv), n in delta.items():
         if n:
             conn.execute(f"insert into [{TABLE}] values (?, ?, ?, ?, ?, ?) on conflict do update "
@@ -134,7 +136,3 @@ def lookup_sql(table: str, a: str, limit: int) -> str:
             f"where table_name = '{table}' and filter_column = '{a}' and facet_column = :facet "
             f"and filter_value = (select [{a}] from [{table}] where \"{a}\" = :p0 limit 1) "
             f"order by count desc, value limit {int(limit)}")
-
-
-def kept_pairs(conn) -> set[Pair]:
-    return set(_pairs_in(conn))

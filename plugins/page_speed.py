@@ -150,11 +150,7 @@ async def kept_pairs(datasette, database: str) -> set:
     (read once per process: a change in place moves counts, not pairs)."""
     known = _PAIRS.setdefault(datasette, {})
     if database not in known:
-        db = datasette.get_database(database)
-        known[database] = set()
-        if await db.table_exists(facet_counts.TABLE):
-            rows = await db.execute(f"select distinct table_name, filter_column, facet_column from {facet_counts.TABLE}")
-            known[database] = {tuple(r) for r in rows.rows}
+        known[database] = set(await datasette.get_database(database).execute_fn(facet_counts.kept_pairs))
     return known[database]
 
 
