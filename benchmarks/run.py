@@ -362,6 +362,15 @@ def endpoints(db: Path) -> dict[str, list[str]]:
     ids = [r for (r,) in con.execute("select report_id from reports order by random() limit 50")]
     units = [u for (u,) in con.execute("select unit_name from reports where unit_name is not null order by random() limit 30")]
     year = con.execute("select fiscal_year from reports group by 1 order by count(*) desc limit 1").fetchone()[0]
+
+    def commonest(table, column, where=""):
+        return con.execute(f"select [{column}] from [{table}] where [{column}] is not null {where} "
+                           "group by 1 order by count(*) desc limit 1").fetchone()[0]
+
+    two_filters = [q("/jixiao/indicators", verdict="未达成", lost_points="1"),
+                   q("/jixiao/indicators", level1=commonest("indicators", "level1"), verdict="未达成"),
+                   q("/jixiao/findings", severity="疑点", rule=commonest("findings", "rule", "and severity = '疑点'")),
+                   q("/jixiao/reports", fiscal_year=str(year), admin_level=commonest("reports", "admin_level"))]
     con.close()
     cfg = yaml.safe_load((ROOT / "datasette.yml").read_text(encoding="utf-8"))
     queries = cfg.get("databases", {}).get("jixiao", {}).get("queries", {})
@@ -376,6 +385,8 @@ def endpoints(db: Path) -> dict[str, list[str]]:
         # filtered: their facets are counted on each view (an unfiltered page's are kept once counted)
         "facets_filtered": [q("/jixiao/indicators", verdict="未达成"), q("/jixiao/reports", fiscal_year=str(year)),
                             q("/jixiao/findings", severity="错误")],
+        # two clicks on facet values
+        "facets_two_filters": two_filters,
         "report_page": [q(f"/report/{urllib.parse.quote(i, safe='')}") for i in ids],
         "unit_page": [q(f"/unit/{urllib.parse.quote(u, safe='')}") for u in units[:10]],
         "fts_search": ["/jixiao/sections?" + urllib.parse.urlencode({"_search": t}) for t in SEARCH_TERMS[:5]],

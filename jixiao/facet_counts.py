@@ -1,21 +1,24 @@
-"""Facet counts of the table pages filtered on one value of a facet column, written by the build.
+"""Facet counts of filtered table pages, written by the build: one small table per large table.
 
-A reader's usual step on a table page is a click on a facet value: ``/jixiao/indicators?verdict=
-未达成``. That page's facets count the other columns over the filtered rows, and at 10,000
-reports that is a third of 230 k indicators looked up one by one: 10–50 ms a facet
-(BENCHMARKS.md, "eighth pass"). The counts cannot change between builds, so the build writes
-them once, like Datasette's inspect file keeps the row counts of whole tables.
+A reader's usual steps on a table page are clicks on facet values: ``/jixiao/indicators?verdict=
+未达成``, then ``&lost_points=1``. Each such page counts its rows and each facet column over the
+filtered rows, and at 10,000 reports that is tens of thousands of indicators looked up one by one
+per facet: ~50 ms a facet, 420 ms for the two-filter page (BENCHMARKS.md, "ninth pass"). The
+counts cannot change between builds, so the build writes them once, as Datasette's inspect file
+keeps the row counts of whole tables.
 
-``facet_counts`` holds, for a table and two of its facet columns (jixiao/schema.py
-``facet=True``): the filter column *a* and the counted column *b*, the number of rows for each
-(a value, b value), NULLs left out as a facet leaves them out. Only pairs worth it: *a* has at
-least :data:`MIN_ROWS` rows a value on average (a smaller page counts its facets in a few
-milliseconds), *b* at most :data:`MAX_VALUES` values (a facet shows 30; past that the live
-count over a page is what it was). So which pairs are kept depends on the corpus: at 2,000
-reports ``verdict`` filters, ``level1`` does not.
+``facet_counts_<table>`` holds the rows of ``<table>`` grouped by its facet columns
+(jixiao/schema.py ``facet=True``) of at most :data:`MAX_VALUES` values, with their ``count``:
+every combination that occurs, NULLs included. Its columns have the table's names and types, so
+any page filtered by ``column = value`` on some of them (Datasette's own where clause, reused as
+it is) has its row count and its facets' counts as sums over this table: ``select verdict,
+sum(count) … where "lost_points" = :p0 group by verdict``. For indicators at 10,000 reports that
+is 2,402 rows for 231,592 (0.2–0.4 ms a facet). A table gets one only when it is worth it: at
+least :data:`MIN_ROWS` rows, and at least :data:`MIN_SHARE` rows for each combination (reports,
+with nearly one combination per report, gets none; the samples get none).
 
-plugins/page_speed.py answers such a page's facet from here (:func:`lookup_sql`); every other
-page and facet is counted as before. A full or copied build writes the table anew
+plugins/page_speed.py reads them; any other page (another kind of filter, a search, a facet of
+a column not here) is counted live as before. A full or copied build writes them anew
 (:func:`write`); a change in place moves the counts by what the changed reports took away,
 counted before their rows go, and what they brought (:func:`report_counts`, :func:`apply`), in
 the same transaction, so the counts always agree with the rows.
@@ -24,92 +27,84 @@ from __future__ import annotations
 
 import json
 
-from .schema import TABLES
+from .schema import TABLE_BY_NAME, TABLES
 
-TABLE = "facet_counts"
-MIN_ROWS = 1000  # rows per value of the filter column, on average
-MAX_VALUES = 1000  # values of the counted column at most
-
-DDL = f"""create table if not exists [{TABLE}] (
-  table_name text not null,
-  filter_column text not null,
-  filter_value not null,
-  facet_column text not null,
-  facet_value not null,
-  count integer not null,
-  primary key (table_name, filter_column, filter_value, facet_column, facet_value)
-) without rowid"""
-
-Pair = tuple[str, str, str]  # (table, filter column, counted column)
+PREFIX = "facet_counts_"
+MAX_VALUES = 1000  # values of a facet column at most (a facet shows 30; past that, count live)
+MIN_ROWS = 10_000  # rows of the table at least (a smaller table's page counts in a few ms)
+MIN_SHARE = 10  # rows of the table per combination at least
 
 
-def plan(conn) -> list[Pair]:
-    """The (table, a, b) pairs worth keeping in this database (see the module's docstring)."""
-    pairs = []
-    for t in TABLES:
-        facets = t.facets
-        if len(facets) < 2:
-            continue
-        rows = conn.execute(f"select count(*) from [{t.name}]").fetchone()[0]
+def cube_name(table: str) -> str:
+    return PREFIX + table
+
+
+# the tables that can have facet counts: two facet columns or more (a page filtered on one
+# counts the other), and rows that belong to one report each, which a change in place moves
+# report by report (the tables across reports are recomputed whole: their pages count live);
+# datasette.yml hides each of these names
+CANDIDATES = tuple(t.name for t in TABLES if t.per_report and len(t.facets) >= 2)
+
+
+def plan(conn) -> dict[str, list[str]]:
+    """{table: the columns to count} for the tables large enough, before the share is known."""
+    out = {}
+    for name in CANDIDATES:
+        rows = conn.execute(f"select count(*) from [{name}]").fetchone()[0]
         if rows < MIN_ROWS:
             continue
-        values = {c: conn.execute(f"select count(distinct [{c}]) from [{t.name}]").fetchone()[0] for c in facets}
-        pairs += [(t.name, a, b) for a in facets if values[a] and rows / values[a] >= MIN_ROWS
-                  for b in facets if b != a and values[b] <= MAX_VALUES]
-    return pairs
-
-
-def kept_pairs(conn) -> list[Pair]:
-    """The pairs this database keeps (an in-place change keeps the plan of the full build); none
-    in a file built before this table. plugins/page_speed.py reads them too."""
-    if not conn.execute("select 1 from sqlite_master where type = 'table' and name = ?", [TABLE]).fetchone():
-        return []
-    return [tuple(r) for r in conn.execute(
-        f"select distinct table_name, filter_column, facet_column from [{TABLE}] order by 1, 2, 3")]
-
-
-Counts = dict[tuple, int]  # (table, a, a value, b, b value) → rows
-
-
-def _counts(conn, pairs: list[Pair], report_ids: list[str] | None = None) -> Counts:
-    """Rows per (table, a, a value, b, b value) for the pairs: one ``group by`` of a table's
-    columns in pairs (~10 k groups for indicators at 2,000 reports), summed pair by pair here,
-    instead of one ``group by`` per pair (72 for indicators)."""
-    by_table: dict[str, list[tuple[str, str]]] = {}
-    for table, a, b in pairs:
-        by_table.setdefault(table, []).append((a, b))
-    only = " where report_id in (select value from json_each(?))" if report_ids is not None else ""
-    params = [json.dumps(report_ids, ensure_ascii=False)] if report_ids is not None else []
-    out: Counts = {}
-    for table, ab in by_table.items():
-        cols = list(dict.fromkeys(c for pair in ab for c in pair))
-        at = {c: i for i, c in enumerate(cols)}
-        names = ", ".join(f"[{c}]" for c in cols)
-        for row in conn.execute(f"select {names}, count(*) from [{table}]{only} group by {names}", params):
-            n = row[-1]
-            for a, b in ab:
-                av, bv = row[at[a]], row[at[b]]
-                if av is not None and bv is not None:
-                    key = (table, a, av, b, bv)
-                    out[key] = out.get(key, 0) + n
+        cols = [c for c in TABLE_BY_NAME[name].facets
+                if conn.execute(f"select count(distinct [{c}]) from [{name}]").fetchone()[0] <= MAX_VALUES]
+        if len(cols) >= 2:
+            out[name] = cols
     return out
 
 
-def write(conn) -> int:
-    """(Re)write the table for a complete database; returns its row count."""
-    conn.execute(f"drop table if exists [{TABLE}]")
-    conn.execute(DDL)
-    counts = _counts(conn, plan(conn))
-    # in key order: the WITHOUT ROWID table's pages fill up instead of splitting half-empty
-    conn.executemany(f"insert into [{TABLE}] values (?, ?, ?, ?, ?, ?)", [(*key, n) for key, n in sorted(
-        counts.items(), key=lambda kv: tuple((type(x).__name__, x) for x in kv[0]))])
-    return len(counts)
+def write(conn) -> dict[str, int]:
+    """(Re)write the tables for a complete database; returns {table: rows of its counts} of those
+    kept (a table with fewer than MIN_SHARE rows per combination keeps none)."""
+    for name in CANDIDATES:
+        conn.execute(f"drop table if exists [{cube_name(name)}]")
+    out = {}
+    for name, cols in plan(conn).items():
+        names = ", ".join(f"[{c}]" for c in cols)
+        # create … as select: each column takes the affinity of the table's, so Datasette's where
+        # clause compares a filter value here exactly as it does on the table
+        conn.execute(f"create table [{cube_name(name)}] as select {names}, count(*) as count "
+                     f"from [{name}] group by {names}")
+        groups, rows = conn.execute(f"select count(*), sum(count) from [{cube_name(name)}]").fetchone()
+        if groups * MIN_SHARE <= rows:
+            out[name] = groups
+        else:
+            conn.execute(f"drop table [{cube_name(name)}]")
+    return out
+
+
+def kept(conn) -> dict[str, tuple[str, ...]]:
+    """{table: its counted columns} for the facet counts this database holds (an in-place change
+    keeps those of the full build). plugins/page_speed.py reads them too."""
+    out = {}
+    for name in CANDIDATES:
+        cols = [r[1] for r in conn.execute(f"pragma table_info([{cube_name(name)}])")]
+        if cols:
+            out[name] = tuple(c for c in cols if c != "count")
+    return out
+
+
+Counts = dict[tuple, int]  # (table, values of its counted columns) → rows
 
 
 def report_counts(conn, report_ids: list[str]) -> Counts:
-    """What the rows of these reports count in the kept pairs (read before they go, and after
-    the new ones are in)."""
-    return _counts(conn, kept_pairs(conn), report_ids)
+    """What the rows of these reports count in the kept tables (read before they go, and after the
+    new ones are in)."""
+    ids = json.dumps(report_ids, ensure_ascii=False)
+    out: Counts = {}
+    for name, cols in kept(conn).items():
+        names = ", ".join(f"[{c}]" for c in cols)
+        for row in conn.execute(f"select {names}, count(*) from [{name}] "
+                                f"where report_id in (select value from json_each(?)) group by {names}", [ids]):
+            out[(name, row[:-1])] = row[-1]
+    return out
 
 
 def apply(conn, removed: Counts, added: Counts) -> None:
@@ -118,21 +113,29 @@ def apply(conn, removed: Counts, added: Counts) -> None:
     for sign, counts in ((-1, removed), (1, added)):
         for key, n in counts.items():
             delta[key] = delta.get(key, 0) + sign * n
-    if not any(delta.values()):  # nothing moved (or a file built before this table: nothing kept)
-        return
-    for (table, a, av, b, bv), n in delta.items():
-        if n:
-            conn.execute(f"insert into [{TABLE}] values (?, ?, ?, ?, ?, ?) on conflict do update "
-                         "set count = count + excluded.count", [table, a, av, b, bv, n])
-    conn.execute(f"delete from [{TABLE}] where count <= 0")
+    cols = kept(conn)
+    touched = set()
+    for (name, values), n in delta.items():
+        if not n:
+            continue
+        cube, touched = cube_name(name), touched | {name}
+        # `is`, not `=`: a combination may hold NULLs
+        match = " and ".join(f"[{c}] is ?" for c in cols[name])
+        if not conn.execute(f"update [{cube}] set count = count + ? where {match}", [n, *values]).rowcount:
+            conn.execute(f"insert into [{cube}] values ({', '.join('?' * (len(values) + 1))})", [*values, n])
+    for name in touched:
+        conn.execute(f"delete from [{cube_name(name)}] where count <= 0")
 
 
-def lookup_sql(table: str, a: str, limit: int) -> str:
-    """A facet's rows (value, count) for the page ``select * from table where "a" = :p0``, in
-    the order Datasette's facet query gives them; parameters ``p0`` and ``facet``. The filter
-    value is the stored one that ``"a" = :p0`` matches (a text '2024' finds the integer 2024 as
-    the page's filter does); a typed column holds one such value."""
-    return (f"select facet_value as value, count from [{TABLE}] "
-            f"where table_name = '{table}' and filter_column = '{a}' and facet_column = :facet "
-            f"and filter_value = (select [{a}] from [{table}] where \"{a}\" = :p0 limit 1) "
+def facet_sql(table: str, where: str, column: str, limit: int) -> str:
+    """The rows (value, count) of a facet of ``column`` on the page ``select * from table where
+    {where}`` (Datasette's where clause over counted columns), in the order of Datasette's facet
+    query."""
+    return (f"select [{column}] as value, sum(count) as count from [{cube_name(table)}] "
+            f"where ({where}) and [{column}] is not null group by [{column}] "
             f"order by count desc, value limit {int(limit)}")
+
+
+def count_sql(table: str, where: str, limit: int) -> str:
+    """The page's row count as Datasette counts it: the number of rows, ``limit`` at most."""
+    return f"select min(coalesce(sum(count), 0), {int(limit)}) from [{cube_name(table)}] where {where}"

@@ -27,6 +27,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from . import facet_counts
+from .schema import TABLE_BY_NAME
+
 SUMMARY = "report_summary"
 
 # Which table a comparison takes a report's 三公经费 from (the rule of the data dictionary,
@@ -152,13 +155,8 @@ DERIVED = {
     "other_place_id": Derived("另一处出处编号", "passage_places.place_id of the other place of the pair."),
     # report_builds (jixiao/package.py: record_build_dates)
     "first_built": Derived("首次构建时间", "When this report's content (its source sha256) was first built (UTC)."),
-    # facet_counts (jixiao/facet_counts.py), read by plugins/page_speed.py for pages filtered by one value
-    "facet_table": Derived("分面计数所属表", "Table whose rows are counted."),
-    "facet_filter_column": Derived("筛选列", "Column the page is filtered on (one value of it)."),
-    "facet_filter_value": Derived("筛选值", "Value of the filter column."),
-    "facet_column": Derived("分面列", "Column counted by the facet."),
-    "facet_value": Derived("分面值", "Value of the counted column."),
-    "facet_count": Derived("分面行数", "Rows of the table with the filter value and the facet value."),
+    # facet_counts_<table> (jixiao/facet_counts.py), read by plugins/page_speed.py for filtered pages
+    "facet_count": Derived("行数", "Rows of the table with these values of its facet columns."),
     # search and search_hits (jixiao/search_queries.py)
     "hit_kind": Derived("命中类型", "Kind of hit: section (正文), table row (表格), indicator (指标) or finding (发现)."),
     "hit_place": Derived("命中位置", "Where the hit is: the section heading, the table and row, the indicator or the rule."),
@@ -187,15 +185,14 @@ VIEW_COLUMNS = {
     },
     "report_builds": {"columns_from": ["reports"], "columns": {"first_built": "first_built"}},
     "table_grids": {"columns_from": ["table_cells"], "columns": {"cells": "grid_cells"}},
-    "facet_counts": {"columns_from": [], "columns": {
-        "table_name": "facet_table", "filter_column": "facet_filter_column", "filter_value": "facet_filter_value",
-        "facet_column": "facet_column", "facet_value": "facet_value", "count": "facet_count"}},
+    **{facet_counts.cube_name(t): {"columns_from": [t], "columns": {"count": "facet_count"}}
+       for t in facet_counts.CANDIDATES},
     "passage_pairs": {"columns_from": ["shared_passages"],
                       "columns": {"place_id": "passage_places.place_id", "other_place_id": "other_place_id"}},
 }
 VIEW_TITLES = {SUMMARY: "报告要点", TOPICS: "指标主题", "source_files": "原始文件", "report_builds": "报告构建日期",
                "table_grids": "表格单元格（按表存储）", "passage_pairs": "段落重复（按出处编号存储）",
-               "facet_counts": "分面计数（按一个筛选值）"}
+               **{facet_counts.cube_name(t): f"{TABLE_BY_NAME[t].zh}：分面计数" for t in facet_counts.CANDIDATES}}
 
 # Types of the summary's computed columns (the others take the type of the column they copy).
 _COMPUTED_TYPES = {

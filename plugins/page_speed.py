@@ -16,10 +16,10 @@
   counts every row of its table (5 facets over 230 k indicators at 10,000 reports), so the
   table's first page grew with the corpus. A page with any filter, search or ``_where`` counts
   its rows each time, as before.
-* A page filtered by one value of a facet column (``?verdict=未达成``, a click on a facet) gets
-  its facets' counts from ``facet_counts``, which the build writes (jixiao/facet_counts.py: the
-  pairs worth it), when the build kept that pair; any other filter, or a pair not kept, is
-  counted as before (:class:`_PairCounts`).
+* A page filtered by values of facet columns (``?verdict=未达成&lost_points=1``, clicks on
+  facets) gets its row count and its facets' counts as sums over the facet counts the build
+  writes (jixiao/facet_counts.py), when it kept them for that table and those columns; any other
+  filter is counted as before (:class:`_CubeCounts`, :func:`count_rows_not_columns`).
 * A filtered page's row count decodes no column: Datasette 1.0a41 counts ``select count(*) from (select *
   from t where … limit 10001)``, which decodes every column of up to 10,001 rows, bodies and grids
   included, though only their number is used. The count now runs over ``select 1`` of the same
@@ -44,6 +44,7 @@ from functools import lru_cache
 
 from datasette import hookimpl
 from datasette.facets import ColumnFacet
+from datasette.database import Database, QueryInterrupted
 from datasette.utils import escape_sqlite, to_css_class
 from datasette.views.table_extras import CountExtra
 from markupsafe import Markup, escape
@@ -126,40 +127,61 @@ def unfiltered(facet) -> bool:
 
 
 # Datasette 1.0a41's facet query (datasette/facets.py ColumnFacet.facet_results), and the where
-# clause its exact filter writes (`"column" = :p0`)
+# clause of its exact filters (`"column" = :p0 and "other" = :p1`, datasette/filters.py)
 _FACET_SQL = re.compile(r"\s*select (.+?) as value, count\(\*\) as count from \(\s*(.*?)\s*\)\s*"
                         r"where \1 is not null\s*group by \1 order by count desc, value limit (\d+)\s*", re.S)
-_ONE_VALUE = re.compile(r'"([^"]+)" = :p0\s*')
+_EQUALS = re.compile(r'"([^"]+)" = :(p\d+)')
 
 
-def one_value_filter(facet) -> str | None:
-    """The column of a page filtered by ``column = value`` and nothing else (no other filter,
-    search or ``_where``), or None."""
-    if facet.table is None or set(facet.params or {}) != {"p0"}:
+def equality_filters(where: str, params) -> list[str] | None:
+    """The columns of a where clause that is only ``"column" = :pN`` filters joined by ``and``,
+    each parameter used once (a page reached by clicks on facet values), or None."""
+    terms = where.strip().split(" and ")
+    matches = [_EQUALS.fullmatch(t) for t in terms]
+    if not where.strip() or not all(matches) or sorted(m.group(2) for m in matches) != sorted(params or {}):
         return None
-    head, sep, where = facet.sql.rpartition(f" from {escape_sqlite(facet.table)} where ")
-    match = _ONE_VALUE.fullmatch(where)
-    return match.group(1) if sep and head.startswith("select ") and match else None
+    return [m.group(1) for m in matches]
 
 
-_PAIRS: "weakref.WeakKeyDictionary[object, dict]" = weakref.WeakKeyDictionary()
+def filtered_where(sql: str, table: str) -> str | None:
+    """The where clause of ``select … from table where …`` (a facet's SQL) or of ``from table
+    where …`` (a count's), or None."""
+    head, sep, where = sql.rpartition(f"from {escape_sqlite(table)} where ")
+    return where if sep and (not head.strip() or head.startswith("select ") and head.endswith(" ")) else None
 
 
-async def kept_pairs(datasette, database: str) -> set:
-    """The (table, filter column, counted column) pairs the database's ``facet_counts`` holds
-    (read once per process: a change in place moves counts, not pairs)."""
-    known = _PAIRS.setdefault(datasette, {})
+_CUBES: "weakref.WeakKeyDictionary[object, dict]" = weakref.WeakKeyDictionary()
+
+
+async def kept_cubes(datasette, database: str) -> dict:
+    """{table: its counted columns} of the database's facet counts (jixiao/facet_counts.py), read
+    once per process: a change in place moves counts, not tables or columns."""
+    known = _CUBES.setdefault(datasette, {})
     if database not in known:
-        known[database] = set(await datasette.get_database(database).execute_fn(facet_counts.kept_pairs))
+        db = datasette.databases.get(database)
+        known[database] = await db.execute_fn(facet_counts.kept) if db is not None and not db.is_memory else {}
     return known[database]
 
 
-class _PairCounts:
-    """The Datasette a facet uses on a page filtered by one value of ``column``: its facet query
-    answered from ``facet_counts`` (same rows, same order) when the build kept that pair."""
+async def counted_where(datasette, database: str, table: str | None, sql: str, params) -> str | None:
+    """The where clause of a page's SQL when the build's facet counts can answer for it: only
+    equality filters, all on columns the table's facet counts hold; else None."""
+    if table is None:
+        return None
+    where = filtered_where(sql, table)
+    columns = equality_filters(where, params) if where is not None else None
+    if not columns:
+        return None
+    kept = (await kept_cubes(datasette, database)).get(table)
+    return where if kept and set(columns) <= set(kept) else None
 
-    def __init__(self, datasette, table: str, sql: str, column: str):
-        self._datasette, self._table, self._sql, self._column = datasette, table, sql.strip(), column
+
+class _CubeCounts:
+    """The Datasette a facet uses on a page filtered by values of facet columns: its facet query
+    answered from the build's facet counts (same rows, same order) when they hold its column."""
+
+    def __init__(self, datasette, table: str, sql: str):
+        self._datasette, self._table, self._sql = datasette, table, sql.strip()
 
     def __getattr__(self, name):
         return getattr(self._datasette, name)
@@ -167,24 +189,78 @@ class _PairCounts:
     async def execute(self, database, sql, params=None, **kwargs):
         match = _FACET_SQL.fullmatch(sql)
         if match and match.group(2) == self._sql:
-            for t, a, counted in await kept_pairs(self._datasette, database):
-                if (t, a) == (self._table, self._column) and escape_sqlite(counted) == match.group(1):
-                    return await self._datasette.execute(
-                        database, facet_counts.lookup_sql(t, a, int(match.group(3))),
-                        {"p0": params["p0"], "facet": counted}, **kwargs)
+            where = await counted_where(self._datasette, database, self._table, self._sql, params)
+            column = next((c for c in (await kept_cubes(self._datasette, database)).get(self._table, ())
+                           if escape_sqlite(c) == match.group(1)), None)
+            if where is not None and column is not None:
+                return await self._datasette.execute(
+                    database, facet_counts.facet_sql(self._table, where, column, int(match.group(3))),
+                    params, **kwargs)
         return await self._datasette.execute(database, sql, params, **kwargs)
+
+
+_ROWS_SQL = re.compile(r"select (?P<columns>.+) from (?P<table>\S+) where (?P<where>.+?) "
+                       r"order by (?P<order>[^()]+?) limit (?P<limit>\d+)", re.S)
+_TABLE_ROWS: "weakref.WeakKeyDictionary[object, dict]" = weakref.WeakKeyDictionary()
+
+
+async def dense_rows_hint(db, sql: str, params) -> str:
+    """A table page's rows query, filtered by values of facet columns and in key order, with its
+    filters marked as matching most rows (SQLite's ``likelihood``) when they match enough of them:
+    SQLite then walks the key's index and stops at the page's last row, instead of fetching every
+    matching row through a filter column's index and sorting them all by the key (``?verdict=
+    未达成`` at 10,000 reports: 77 k rows, 9 ms → 0.3 ms; with ``&lost_points=1`` 45 → 0.5 ms).
+    The planner cannot tell: without STAT4 it knows the average rows a value, not this value's.
+    Enough: ``matches² ≥ rows × limit``, so the walk reads at most √(rows × limit) rows (3,400
+    for 231 k indicators), where the sort would have read at least as many. Same rows, same
+    order; any other query is returned as it is."""
+    match = _ROWS_SQL.fullmatch(sql.strip())
+    if not match or db.ds is None:
+        return sql
+    kept = await kept_cubes(db.ds, db.name)
+    table = next((t for t in kept if escape_sqlite(t) == match["table"]), None)
+    columns = equality_filters(match["where"], params) if table else None
+    if not columns or not set(columns) <= set(kept[table]):
+        return sql
+    if match["order"].strip() != ", ".join(escape_sqlite(pk) for pk in await db.primary_keys(table)):
+        return sql
+    rows = _TABLE_ROWS.setdefault(db, {})
+    if table not in rows:
+        rows[table] = (await db.execute(f"select sum(count) from [{facet_counts.cube_name(table)}]")).first()[0]
+    matches = (await db.execute(facet_counts.count_sql(table, match["where"], rows[table]), params)).first()[0]
+    if matches * matches < rows[table] * int(match["limit"]):
+        return sql
+    hinted = " and ".join(f"likelihood({term}, 0.9)" for term in match["where"].strip().split(" and "))
+    return f"select {match['columns']} from {match['table']} where {hinted} order by {match['order']} limit {match['limit']}"
+
+
+_execute = Database.execute
+
+
+async def execute_rows_hinted(self, sql, params=None, truncate=False, **kwargs):
+    """Datasette's ``Database.execute``; a table page's rows query (``truncate=True``) passes
+    through :func:`dense_rows_hint` first."""
+    if truncate and not self.is_memory:
+        sql = await dense_rows_hint(self, sql, params)
+    return await _execute(self, sql, params, truncate, **kwargs)
+
+
+execute_rows_hinted.wraps_datasette = True
+if not getattr(_execute, "wraps_datasette", False):  # a second import of this file wraps nothing
+    Database.execute = execute_rows_hinted
 
 
 class UnfilteredColumnFacet(ColumnFacet):
     """Datasette's column facet; on an unfiltered page of an immutable file its counts are kept,
-    on a page filtered by one value they come from ``facet_counts`` where the build kept them."""
+    on a page filtered by values of facet columns they come from the build's facet counts where
+    it kept them."""
 
     def __init__(self, ds, *args, **kwargs):
         super().__init__(ds, *args, **kwargs)
         if unfiltered(self):
             self.ds = _KeptCounts(ds, kept_counts(ds))
-        elif column := one_value_filter(self):
-            self.ds = _PairCounts(ds, self.table, self.sql, column)
+        elif self.table is not None and self.params:
+            self.ds = _CubeCounts(ds, self.table, self.sql)
 
 
 @hookimpl(hookwrapper=True)
@@ -200,7 +276,17 @@ _count = CountExtra.resolve
 async def count_rows_not_columns(self, context):
     """Datasette's row count (its inspect-file shortcut, ``_nocount``, time limit), of rows that
     carry no column: its SQL becomes ``select count(*) from (select * from (select 1 from t where …)
-    limit 10001)``, which SQLite flattens to the inner select."""
+    limit 10001)``, which SQLite flattens to the inner select. A page filtered by values of facet
+    columns is counted from the build's facet counts, up to the same limit."""
+    if context.count_sql and not context.nocount:
+        where = await counted_where(context.datasette, context.database_name, context.table_name,
+                                    context.from_sql, context.from_sql_params)
+        if where is not None:
+            sql = facet_counts.count_sql(context.table_name, where, context.db.count_limit + 1)
+            try:
+                return (await context.db.execute(sql, context.from_sql_params)).first()[0]
+            except QueryInterrupted:
+                return None
     from_sql = f"from (select 1 {for_counting(context.from_sql)})"
     return await _count(self, dataclasses.replace(context, from_sql=from_sql))
 

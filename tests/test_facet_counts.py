@@ -1,7 +1,7 @@
 """jixiao/facet_counts.py and plugins/page_speed.py: the facet counts the build keeps are the
-rows' counts, a page filtered by one value shows the same facets from them as Datasette counts
-live, and a change in place keeps them exact. No timings here (benchmarks/run.py measures the
-filtered pages)."""
+rows' counts, a page filtered by values of facet columns shows the same count and facets from them
+as Datasette counts live, any other page is counted live, and a change in place keeps them exact.
+No timings here (benchmarks/run.py measures the filtered pages)."""
 from __future__ import annotations
 
 import shutil
@@ -9,105 +9,214 @@ import sqlite3
 import urllib.parse
 
 import pytest
+import yaml
 
 from jixiao import facet_counts
 from jixiao.build import build
 
-from .conftest import site_for
+from .conftest import ROOT, site_for
 from .test_incremental import _change, corpus  # noqa: F401 (a fixture)
 
+import importlib.util
 
-def recount(conn, table, a, b) -> dict:
-    return {(av, bv): n for av, bv, n in conn.execute(
-        f"select [{a}], [{b}], count(*) from [{table}] where [{a}] is not null and [{b}] is not null "
-        f"group by [{a}], [{b}]")}
+_spec = importlib.util.spec_from_file_location("page_speed_plugin", ROOT / "plugins" / "page_speed.py")
+page_speed = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(page_speed)
 
 
-def kept_by_pair(conn) -> dict:
-    out: dict = {}
-    for table, a, av, b, bv, n in conn.execute(f"select * from {facet_counts.TABLE}"):
-        out.setdefault((table, a, b), {})[(av, bv)] = n
-    return out
+def recount(conn, table, cols) -> dict:
+    names = ", ".join(f"[{c}]" for c in cols)
+    return {row[:-1]: row[-1] for row in conn.execute(f"select {names}, count(*) from [{table}] group by {names}")}
+
+
+def kept_counts(conn) -> dict:
+    return {table: {row[:-1]: row[-1] for row in conn.execute(f"select * from [{facet_counts.cube_name(table)}]")}
+            for table in facet_counts.kept(conn)}
 
 
 def assert_exact(conn):
-    kept = kept_by_pair(conn)
+    kept = facet_counts.kept(conn)
     assert kept
-    for (table, a, b), counts in kept.items():
-        assert counts == recount(conn, table, a, b), (table, a, b)
+    for table, cols in kept.items():
+        assert kept_counts(conn)[table] == recount(conn, table, cols), table
 
 
 @pytest.fixture
-def every_pair(built, tmp_path, monkeypatch):
-    """The sample database with every pair kept (the samples are too small for any to be worth it)."""
+def every_table(monkeypatch):
+    """Facet counts kept for every candidate table (the samples are too small for any to be worth it)."""
     monkeypatch.setattr(facet_counts, "MIN_ROWS", 1)
+    monkeypatch.setattr(facet_counts, "MIN_SHARE", 1)
+
+
+@pytest.fixture
+def kept_db(built, tmp_path, every_table):
     path = tmp_path / "kept.db"
     shutil.copy(built.db, path)
     conn = sqlite3.connect(path)
-    n = facet_counts.write(conn)
+    written = facet_counts.write(conn)
     conn.commit()
     conn.close()
-    return path, n
+    return path, written
 
 
-def test_the_samples_are_too_small_to_keep_a_pair(built):
+def test_the_samples_are_too_small_to_keep_any(built):
     conn = sqlite3.connect(built.db)
-    assert facet_counts.plan(conn) == [] and conn.execute(f"select count(*) from {facet_counts.TABLE}").fetchone() == (0,)
+    assert facet_counts.kept(conn) == {}
+    assert not conn.execute("select name from sqlite_master where name like 'facet_counts%'").fetchall()
 
 
-def test_every_kept_pair_is_exact(every_pair):
-    path, n = every_pair
+def test_every_kept_count_is_exact(kept_db):
+    path, written = kept_db
     conn = sqlite3.connect(path)
-    assert n > 100 and len(kept_by_pair(conn)) > 20
+    kept = facet_counts.kept(conn)
+    assert set(written) == set(kept) and {"indicators", "findings", "reports"} <= set(kept)
     assert_exact(conn)
-    # every counted column has at most MAX_VALUES values; no pair of a column with itself
-    for table, a, b in facet_counts.kept_pairs(conn):
-        assert a != b
-        assert conn.execute(f"select count(distinct [{b}]) from [{table}]").fetchone()[0] <= facet_counts.MAX_VALUES
+    for table, cols in kept.items():
+        assert len(cols) >= 2
+        for c in cols:  # a column of many values is left to the live count
+            assert conn.execute(f"select count(distinct [{c}]) from [{table}]").fetchone()[0] <= facet_counts.MAX_VALUES
+        # the columns keep the table's affinity: a filter compares here as it does on the table
+        types = {r[1]: r[2] for r in conn.execute(f"pragma table_info([{table}])")}
+        kept_types = {r[1]: r[2] for r in conn.execute(f"pragma table_info([{facet_counts.cube_name(table)}])")}
+        for c in cols:
+            assert kept_types[c][:3] == types[c][:3], (table, c)
 
 
-async def test_a_page_filtered_by_one_value_shows_the_facets_counted_live(every_pair, tmp_path, monkeypatch):
-    path, _ = every_pair
+def test_a_table_with_too_few_rows_a_combination_keeps_none(built, tmp_path, monkeypatch):
+    monkeypatch.setattr(facet_counts, "MIN_ROWS", 1)  # MIN_SHARE as shipped: reports has 1 row a combination
+    path = tmp_path / "share.db"
+    shutil.copy(built.db, path)
+    conn = sqlite3.connect(path)
+    written = facet_counts.write(conn)
+    assert "reports" not in written and "reports" not in facet_counts.kept(conn)
+    for table, groups in written.items():
+        assert groups * facet_counts.MIN_SHARE <= conn.execute(f"select count(*) from [{table}]").fetchone()[0]
+
+
+def test_the_where_clauses_it_answers():
+    eq = page_speed.equality_filters
+    assert eq('"verdict" = :p0 and "lost_points" = :p1 ', {"p0": "未达成", "p1": "1"}) == ["verdict", "lost_points"]
+    assert eq('"verdict" = :p0', {"p0": "x"}) == ["verdict"]
+    assert eq('"verdict" != :p0', {"p0": "x"}) is None
+    assert eq('"verdict" = :p0 and "score" > :p1', {"p0": "x", "p1": 1}) is None
+    assert eq('"verdict" = :p0 and rowid in (select 1)', {"p0": "x"}) is None
+    assert eq('"verdict" = :p0', {"p0": "x", "search": "y"}) is None  # a parameter of something else
+    assert eq("", {}) is None
+    where = page_speed.filtered_where
+    assert where('select a, b from indicators where "verdict" = :p0 ', "indicators") == '"verdict" = :p0 '
+    assert where('from indicators where "verdict" = :p0 ', "indicators") == '"verdict" = :p0 '
+    assert where("select a from indicators ", "indicators") is None
+
+
+def pages(conn) -> list[tuple[str, list[tuple[str, object]]]]:
+    """Pages filtered by one and by two values of each kept table's counted columns."""
+    out = []
+    for table, cols in sorted(facet_counts.kept(conn).items()):
+        for i, a in enumerate(cols):
+            for (av,) in conn.execute(f"select distinct [{a}] from [{table}] where [{a}] is not null limit 2"):
+                out.append((table, [(a, av)]))
+            b = cols[(i + 1) % len(cols)]
+            row = conn.execute(f"select [{a}], [{b}] from [{table}] where [{a}] is not null and [{b}] is not null "
+                               "limit 1").fetchone()
+            if row:
+                out.append((table, [(a, row[0]), (b, row[1])]))
+    return out
+
+
+async def test_filtered_pages_show_the_count_and_facets_counted_live(kept_db, tmp_path, monkeypatch):
+    path, _ = kept_db
     live_path = tmp_path / "live.db"
     shutil.copy(path, live_path)
     conn = sqlite3.connect(live_path)
-    conn.execute(f"drop table {facet_counts.TABLE}")
+    for table in facet_counts.CANDIDATES:
+        conn.execute(f"drop table if exists [{facet_counts.cube_name(table)}]")
     conn.commit()
     kept, live = await site_for(path), await site_for(live_path)
-    looked_up = []
-    original = facet_counts.lookup_sql
-    monkeypatch.setattr(facet_counts, "lookup_sql", lambda *a: looked_up.append(a) or original(*a))
+    answered = []
+    for name in ("facet_sql", "count_sql"):
+        original = getattr(facet_counts, name)
+        monkeypatch.setattr(facet_counts, name, lambda *a, _o=original, _n=name: answered.append(_n) or _o(*a))
     conn = sqlite3.connect(path)
-    pages = 0
-    for table, a in sorted({(t, a) for t, a, _ in facet_counts.kept_pairs(conn)}):
-        counted = sorted(b for t, x, b in facet_counts.kept_pairs(conn) if (t, x) == (table, a))
-        for (value,) in conn.execute(f"select distinct [{a}] from [{table}] where [{a}] is not null limit 2"):
-            query = urllib.parse.urlencode([(a, value), *[("_facet", b) for b in counted], ("_extra", "facet_results")])
-            got = (await kept.client.get(f"/jixiao/{table}.json?{query}")).json()
-            want = (await live.client.get(f"/jixiao/{table}.json?{query}")).json()
-            assert got["facet_results"] == want["facet_results"], (table, a, value)
-            assert {b for b in counted} <= set(got["facet_results"]["results"])
-            pages += 1
-    assert pages > 20 and len(looked_up) >= pages  # and they came from the kept counts
-    # a page with two filters, or a search, is counted live
-    looked_up.clear()
-    r = await kept.client.get("/jixiao/indicators.json?verdict=达成&lost_points=0&_extra=facet_results")
-    assert r.status_code == 200 and not looked_up
+    kept_cols = facet_counts.kept(conn)
+    checked = 0
+    for table, filters in pages(conn):
+        asked = kept_cols[table][:4]  # the site takes 10 facets a page at most, configured ones included
+        query = urllib.parse.urlencode([*[(c, v) for c, v in filters], *[("_facet", c) for c in asked],
+                                        ("_extra", "facet_results,count")])
+        answered.clear()
+        got = (await kept.client.get(f"/jixiao/{table}.json?{query}")).json()
+        want = (await live.client.get(f"/jixiao/{table}.json?{query}")).json()
+        assert got["facet_results"] == want["facet_results"], (table, filters)
+        assert got["count"] == want["count"] > 0, (table, filters)
+        assert got["rows"] == want["rows"], (table, filters)
+        # configured facets of the table come on top of those asked for (the rows' hint may count too)
+        assert answered.count("count_sql") >= 1 and answered.count("facet_sql") >= len(asked)
+        checked += 1
+    assert checked > 40
+    # another kind of filter, or a filter on a column not counted: counted live, the same figures
+    for path_query in ["/jixiao/indicators.json?verdict__not=达成&_facet=verdict&_extra=facet_results,count",
+                       "/jixiao/indicators.json?verdict=达成&_where=seq>1&_facet=verdict&_extra=facet_results,count",
+                       "/jixiao/indicators.json?verdict=达成&seq=1&_facet=verdict&_extra=facet_results,count"]:
+        answered.clear()
+        got, want = (await kept.client.get(path_query)).json(), (await live.client.get(path_query)).json()
+        assert (got["facet_results"], got["count"]) == (want["facet_results"], want["count"])
+        assert answered == [], path_query
+    # a facet of a column not counted, on a page that is: that facet alone is counted live
+    assert "level3" not in kept_cols["indicators"]
+    calls = []
+    monkeypatch.setattr(facet_counts, "facet_sql", lambda *a, _o=facet_counts.facet_sql: calls.append(a) or _o(*a))
+    path_query = "/jixiao/indicators.json?verdict=达成&_facet=level3&_extra=facet_results,count"
+    got, want = (await kept.client.get(path_query)).json(), (await live.client.get(path_query)).json()
+    assert (got["facet_results"], got["count"]) == (want["facet_results"], want["count"])
+    assert calls and "level3" not in {a[2] for a in calls} and "level3" in got["facet_results"]["results"]
+    # the HTML page a reader sees after two clicks
+    r = await kept.client.get("/jixiao/indicators?" + urllib.parse.urlencode({"verdict": "未达成", "lost_points": "1"}))
+    assert r.status_code == 200 and "未达成" in r.text
 
 
-@pytest.fixture
-def every_pair_kept(monkeypatch):
-    monkeypatch.setattr(facet_counts, "MIN_ROWS", 1)
+async def test_dense_filters_walk_the_key_for_the_same_rows(kept_db):
+    path, _ = kept_db
+    ds = await site_for(path)
+    db = ds.get_database("jixiao")
+    conn = sqlite3.connect(path)
+    rows = conn.execute("select count(*) from indicators").fetchone()[0]
+    (dense, n_dense), = conn.execute("select verdict, count(*) from indicators group by 1 order by 2 desc limit 1")
+    (sparse, n_sparse), = conn.execute("select topic, count(*) from indicators where topic is not null "
+                                       "group by 1 order by 2 limit 1")
+    assert n_dense * n_dense >= rows * 11 > n_sparse * n_sparse  # the samples hold both kinds (pages of 10)
+    columns = ", ".join(r[1] for r in conn.execute("pragma table_info(indicators)"))
+    base = f"select {columns} from indicators where {{}} order by evaluation_id, seq limit 11"
+    sql = base.format('"verdict" = :p0')
+    hinted = await page_speed.dense_rows_hint(db, sql, {"p0": dense})
+    assert hinted == base.format('likelihood("verdict" = :p0, 0.9)')
+    assert "sqlite_autoindex_indicators_1" in plan(conn, hinted, p0=dense)  # walks the key
+    assert conn.execute(hinted, {"p0": dense}).fetchall() == conn.execute(sql, {"p0": dense}).fetchall()
+    # few matches, another order, another filter: left as they are
+    assert await page_speed.dense_rows_hint(db, base.format('"topic" = :p0'), {"p0": sparse}) == base.format('"topic" = :p0')
+    by_level1 = sql.replace("order by evaluation_id, seq", "order by level1, evaluation_id, seq")
+    assert await page_speed.dense_rows_hint(db, by_level1, {"p0": dense}) == by_level1
+    other = base.format('"verdict" != :p0')
+    assert await page_speed.dense_rows_hint(db, other, {"p0": dense}) == other
 
 
-def test_a_change_in_place_keeps_the_counts_exact(every_pair_kept, corpus):
-    src, kw = corpus  # built with every pair kept (the fixture before it patched MIN_ROWS)
+def plan(conn, sql, **params) -> str:
+    return " | ".join(r[3] for r in conn.execute("explain query plan " + sql, params))
+
+
+def test_every_possible_table_is_hidden():
+    tables = yaml.safe_load((ROOT / "datasette.yml").read_text(encoding="utf-8"))["databases"]["jixiao"]["tables"]
+    assert {facet_counts.cube_name(t) for t in facet_counts.CANDIDATES} <= {t for t, c in tables.items() if c.get("hidden")}
+
+
+def test_a_change_in_place_keeps_the_counts_exact(every_table, corpus):
+    src, kw = corpus  # built with every table kept (the fixture before it patched the limits)
     db = kw["out"].resolve()
-    before = kept_by_pair(sqlite3.connect(db))
+    before = kept_counts(sqlite3.connect(db))
     assert before
     _change(src)  # one report changed, one added
     build([src], in_place=True, **kw)
     conn = sqlite3.connect(db)
-    assert kept_by_pair(conn) != before  # the counts moved
+    assert kept_counts(conn) != before  # the counts moved
     assert_exact(conn)
-    assert conn.execute(f"select count(*) from {facet_counts.TABLE} where count <= 0").fetchone() == (0,)
+    for table in facet_counts.kept(conn):
+        assert conn.execute(f"select count(*) from [{facet_counts.cube_name(table)}] where count <= 0").fetchone() == (0,)
