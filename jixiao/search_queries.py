@@ -12,6 +12,7 @@ filters by :func:`table_search_clause` (plugins/cjk_search.py).
 from __future__ import annotations
 
 import json
+import re
 
 from .search import CANDIDATES, FTS_TABLE, KIND_SHIFT, KINDS
 
@@ -208,10 +209,19 @@ def table_search_clause(param: str, common: bool = False) -> str:
     return f"{_IN_KEY_ORDER}{ids})" if common else f"rowid in ({ids})"
 
 
+_HITS = re.escape(section_hits_sql("PARAM")).replace("PARAM", r"\w+")
+_SEARCH_ONLY = re.compile(r"from sections where rowid in \((" + _HITS + r")\)\s*")
+
+
 def for_counting(from_sql: str) -> str:
     """A page's ``from … where …`` for its row count: a count has no order, so the hits are looked
-    up by rowid (10,001 of 调解's at 10,000 reports: 11 ms; walking the key's index for them: 23 ms)."""
-    return from_sql.replace(_IN_KEY_ORDER + f"select rowid from {FTS_TABLE} ", f"rowid in (select rowid from {FTS_TABLE} ")
+    up by rowid (10,001 of 调解's at 10,000 reports: 11 ms; walking the key's index for them: 23 ms).
+    A page with the search alone counts the index's section documents (one per section, the
+    same rowids) without the table: ``rowid in (…)`` read every hit into a list before the count
+    could stop at Datasette's limit (法律援助 at 10,000 reports: 72 k hits, 18 → 1 ms)."""
+    from_sql = from_sql.replace(_IN_KEY_ORDER + f"select rowid from {FTS_TABLE} ", f"rowid in (select rowid from {FTS_TABLE} ")
+    search_only = _SEARCH_ONLY.fullmatch(from_sql)
+    return f"from ({search_only.group(1)})" if search_only else from_sql
 
 
 def common_sql(param: str, enough: int) -> str:
