@@ -173,9 +173,11 @@ def _tables(db_path):
     names = [n for n in db.table_names() if not n.startswith(("sections_fts", "sqlite_"))] + ["sections_fts"]
     out = {}
     for n in names:
-        if n == "sections_fts":  # search rows keyed by their section, not by rowid
-            rows = db.execute("select s.report_id, s.seq, f.heading_cjk, f.body_cjk from sections_fts f "
-                              "join sections s on s.rowid = f.rowid").fetchall()
+        if n == "sections_fts":  # the sections' terms in the index, keyed by their section, not by rowid
+            db.execute("create virtual table if not exists temp.fts_terms using fts5vocab(main, sections_fts, 'instance')")
+            rows = db.execute("select s.report_id, s.seq, v.term from temp.fts_terms v "
+                              "join sections s on s.rowid = v.doc").fetchall()
+            assert rows
         elif n == "report_builds":  # when each report was first built: a clock time, not content
             rows = db.execute("select report_id, source_sha256 from report_builds").fetchall()
         else:

@@ -198,6 +198,24 @@ def test_jixiao_validate_catches_a_count_mismatch(built, tmp_path):
     assert "corpus package indicators.parquet: 119 rows, database 118" in v.checks
 
 
+def test_jixiao_validate_catches_a_search_index_short_of_documents(built, tmp_path):
+    from jixiao import search
+
+    db = tmp_path / "j.db"
+    shutil.copy(built.db, db)
+    conn = sqlite3.connect(db)
+    total = search.indexed_documents(conn)
+    assert total == sum(1 for _ in search.documents(conn)) > 500
+    rid = conn.execute("select min(report_id) from reports").fetchone()[0]
+    gone = sum(1 for _ in search.documents(conn, [rid]))
+    with conn:
+        search.drop_reports(conn, [rid])  # its documents out of the index, its rows kept
+    assert search.indexed_documents(conn) == total - gone
+    conn.close()
+    v = validate(built.packages, db, frictionless=False)
+    assert f"sections_fts has {total - gone} documents, the tables give {total}" in v.checks
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_corpus_is_the_same_bytes_inline_or_in_processes(built, tmp_path, monkeypatch, workers):
     monkeypatch.setattr(package, "PARALLEL_BYTES", 0)  # the samples are small: force the pool
