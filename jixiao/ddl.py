@@ -11,6 +11,8 @@ cell rows → grid rows), shared_passages as pairs of place ids (``PAIRS_DDL``, 
 """
 from __future__ import annotations
 
+import json
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from .declarations import Field, Table
@@ -61,8 +63,6 @@ def grid_row(cells: list[tuple]) -> list:
 def grid_rows(t: Table, rows: list[tuple]) -> list[tuple]:
     """A table's cell rows (value tuples in schema order, sorted by table, row, col as the
     extractor makes them) → its storage rows: (report_id, table_seq, table_kind, JSON grid)."""
-    import json
-
     at = {n: i for i, n in enumerate(t.field_names)}
     rid, seq, row, kind, text, page, line = (at[n] for n in ("report_id", "table_seq", "row", "table_kind", "text",
                                                              "page", "line"))
@@ -84,8 +84,6 @@ def grid_cells(t: Table, report_id: str, table_seq: int, table_kind: str | None,
     """The inverse of :func:`grid_rows`: one storage row → its cell rows (value tuples in schema
     order, by row and col), the rows the view gives, without SQLite's json_each and its sort
     (the package writer reads 850,000 cells at 2,000 reports this way in 0.75 s, 2.5 through the view)."""
-    import json
-
     at = {n: i for i, n in enumerate(t.field_names)}
     out = []
     for i, row in enumerate(json.loads(cells), 1):
@@ -236,10 +234,9 @@ def create_indexes(db: Any) -> None:
 
 
 def sql_value(f: Field, value: Any) -> Any:
-    """A row value as SQLite stores it (Decimal → float, lists/dicts → JSON)."""
-    import json
-    from decimal import Decimal
-
+    """A row value as SQLite stores it (Decimal → float, lists/dicts → JSON). Called for every value
+    of the tables across reports (1.3 M at 2,000 reports): its imports are the module's, since an
+    import inside it cost 2.5 µs a call, 20× the rest."""
     if value is None:
         return None
     if isinstance(value, Decimal):

@@ -439,7 +439,8 @@ def index_reports(conn, report_ids) -> None:
 
 
 def indexed_documents(conn) -> int:
-    """How many documents the index holds. A contentless index without document lengths cannot be
+    """How many documents the index holds, as of its last committed transaction (FTS5 writes its
+    totals out with the transaction). A contentless index without document lengths cannot be
     scanned (``count(*)`` is refused), so this reads FTS5's own total: the first varint of its
     averages record (row 1 of ``sections_fts_data``; SQLite's varint format)."""
     block = conn.execute(f"select block from {FTS_TABLE}_data where id = 1").fetchone()

@@ -170,10 +170,12 @@ def test_index_is_contentless_and_updated_per_report(tmp_path):
     table_row = (1 << 56) | (1 << 20) | 1
     assert hits("调解") == [1, table_row] and hits("酌情扣分") == [table_row] and hits("普法") == [2]
     search.drop_reports(conn, ["r1"])
-    assert hits("调解") == hits("普法") == [] and conn.execute("select count(*) from sections_fts").fetchone() == (0,)
+    assert hits("调解") == hits("普法") == [] and search.indexed_documents(conn) == 0
     conn.execute("update sections set body = '调解' where seq = 2")
     search.index_reports(conn, ["r1"])
+    conn.commit()  # FTS5 writes its totals out with the transaction
     assert hits("调解") == [1, 2, table_row]
+    assert search.indexed_documents(conn) == sum(1 for _ in search.documents(conn)) == 4  # 2 sections, 2 table rows
     conn.execute("insert into sections_fts(sections_fts) values ('integrity-check')")  # raises when corrupt
     conn.close()
 
