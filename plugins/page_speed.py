@@ -224,11 +224,14 @@ async def dense_rows_hint(db, sql: str, params) -> str:
         return sql
     if match["order"].strip() != ", ".join(escape_sqlite(pk) for pk in await db.primary_keys(table)):
         return sql
-    rows = _TABLE_ROWS.setdefault(db, {})
-    if table not in rows:
-        rows[table] = (await db.execute(f"select sum(count) from [{facet_counts.cube_name(table)}]")).first()[0]
-    matches = (await db.execute(facet_counts.count_sql(table, match["where"], rows[table]), params)).first()[0]
-    if matches * matches < rows[table] * int(match["limit"]):
+    known = _TABLE_ROWS.setdefault(db, {})
+    if table not in known:
+        known[table] = (await db.execute(f"select sum(count) from [{facet_counts.cube_name(table)}]")).first()[0] or 0
+    rows = known[table]
+    if not rows:
+        return sql
+    matches = (await db.execute(facet_counts.count_sql(table, match["where"], rows), params)).first()[0]
+    if matches * matches < rows * int(match["limit"]):
         return sql
     hinted = " and ".join(f"likelihood({term}, 0.9)" for term in match["where"].strip().split(" and "))
     return f"select {match['columns']} from {match['table']} where {hinted} order by {match['order']} limit {match['limit']}"

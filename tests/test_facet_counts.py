@@ -4,12 +4,14 @@ as Datasette counts live, any other page is counted live, and a change in place 
 No timings here (benchmarks/run.py measures the filtered pages)."""
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import sqlite3
 import urllib.parse
 
 import pytest
 import yaml
+from datasette.tracer import capture_traces
 
 from jixiao import facet_counts
 from jixiao.build import build
@@ -17,8 +19,7 @@ from jixiao.build import build
 from .conftest import ROOT, site_for
 from .test_incremental import _change, corpus  # noqa: F401 (a fixture)
 
-import importlib.util
-
+# the plugin as a module of its own (Datasette loads plugins/ by path), for its pure functions
 _spec = importlib.util.spec_from_file_location("page_speed_plugin", ROOT / "plugins" / "page_speed.py")
 page_speed = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(page_speed)
@@ -197,6 +198,15 @@ async def test_dense_filters_walk_the_key_for_the_same_rows(kept_db):
     assert await page_speed.dense_rows_hint(db, by_level1, {"p0": dense}) == by_level1
     other = base.format('"verdict" != :p0')
     assert await page_speed.dense_rows_hint(db, other, {"p0": dense}) == other
+    # through the site: the page's rows query is the hinted one, its rows the table's first ten
+    traces = []
+    with capture_traces(traces):
+        page = (await ds.client.get("/jixiao/indicators.json?" + urllib.parse.urlencode(
+            {"verdict": dense, "_size": "10", "_shape": "array"}))).json()
+    assert any("likelihood(" in (t.get("sql") or "") for t in traces)
+    assert [(r["evaluation_id"], r["seq"]) for r in page] == conn.execute(
+        "select evaluation_id, seq from indicators where verdict = ? order by evaluation_id, seq limit 10",
+        [dense]).fetchall()
 
 
 def plan(conn, sql, **params) -> str:
