@@ -177,8 +177,10 @@ async def counted_where(datasette, database: str, table: str | None, sql: str, p
 
 
 class _CubeCounts:
-    """The Datasette a facet uses on a page filtered by values of facet columns: its facet query
-    answered from the build's facet counts (same rows, same order) when they hold its column."""
+    """The Datasette a facet uses on a page of a whole table or filtered by values of facet
+    columns: its facet query answered from the build's facet counts (same rows, same order) when
+    they hold its column. A whole table's page of a live (mutable) file, whose facets are not
+    kept, then no longer counts every row on each view."""
 
     def __init__(self, datasette, table: str, sql: str):
         self._datasette, self._table, self._sql = datasette, table, sql.strip()
@@ -189,7 +191,10 @@ class _CubeCounts:
     async def execute(self, database, sql, params=None, **kwargs):
         match = _FACET_SQL.fullmatch(sql)
         if match and match.group(2) == self._sql:
-            where = await counted_where(self._datasette, database, self._table, self._sql, params)
+            if not params and self._sql.startswith("select ") and self._sql.endswith(f" from {escape_sqlite(self._table)}"):
+                where = "1"  # the whole table
+            else:
+                where = await counted_where(self._datasette, database, self._table, self._sql, params)
             column = next((c for c in (await kept_cubes(self._datasette, database)).get(self._table, ())
                            if escape_sqlite(c) == match.group(1)), None)
             if where is not None and column is not None:
@@ -254,16 +259,18 @@ if not getattr(_execute, "wraps_datasette", False):  # a second import of this f
 
 
 class UnfilteredColumnFacet(ColumnFacet):
-    """Datasette's column facet; on an unfiltered page of an immutable file its counts are kept,
-    on a page filtered by values of facet columns they come from the build's facet counts where
-    it kept them."""
+    """Datasette's column facet; on an unfiltered page of an immutable file its counts are kept;
+    on a page of a whole table or filtered by values of facet columns they come from the build's
+    facet counts where it kept them."""
 
     def __init__(self, ds, *args, **kwargs):
         super().__init__(ds, *args, **kwargs)
-        if unfiltered(self):
-            self.ds = _KeptCounts(ds, kept_counts(ds))
-        elif self.table is not None and self.params:
-            self.ds = _CubeCounts(ds, self.table, self.sql)
+        if self.table is None:
+            return
+        counts = _CubeCounts(ds, self.table, self.sql)
+        # a whole table's facet on the immutable file: counted once (from the build's counts where
+        # it kept them, so the first view is as quick) and kept; any other from the counts or live
+        self.ds = _KeptCounts(counts, kept_counts(ds)) if unfiltered(self) else counts
 
 
 @hookimpl(hookwrapper=True)
