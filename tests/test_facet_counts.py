@@ -125,15 +125,21 @@ def pages(conn) -> list[tuple[str, list[tuple[str, object]]]]:
     return out
 
 
-async def test_filtered_pages_show_the_count_and_facets_counted_live(kept_db, tmp_path, monkeypatch):
-    path, _ = kept_db
-    live_path = tmp_path / "live.db"
-    shutil.copy(path, live_path)
-    conn = sqlite3.connect(live_path)
+def without_counts(path, tmp_path):
+    """A copy of the database without its facet counts: the same site counting live."""
+    copy = tmp_path / "live.db"
+    shutil.copy(path, copy)
+    conn = sqlite3.connect(copy)
     for table in facet_counts.CANDIDATES:
         conn.execute(f"drop table if exists [{facet_counts.cube_name(table)}]")
     conn.commit()
-    kept, live = await site_for(path), await site_for(live_path)
+    conn.close()
+    return copy
+
+
+async def test_filtered_pages_show_the_count_and_facets_counted_live(kept_db, tmp_path, monkeypatch):
+    path, _ = kept_db
+    kept, live = await site_for(path), await site_for(without_counts(path, tmp_path))
     answered = []
     for name in ("facet_sql", "count_sql"):
         original = getattr(facet_counts, name)
@@ -184,15 +190,9 @@ async def test_a_live_sites_whole_table_facets_come_from_the_counts(kept_db, tmp
     from jixiao.serve import Site, make_datasette
 
     path, _ = kept_db
-    live_path = tmp_path / "no-counts.db"
-    shutil.copy(path, live_path)
-    conn = sqlite3.connect(live_path)
-    for table in facet_counts.CANDIDATES:
-        conn.execute(f"drop table if exists [{facet_counts.cube_name(table)}]")
-    conn.commit()
     mutable = make_datasette(Site(ROOT, db_path=path, live=True))
     await mutable.invoke_startup()
-    counted = await site_for(live_path)
+    counted = await site_for(without_counts(path, tmp_path))
     calls = []
     monkeypatch.setattr(facet_counts, "facet_sql", lambda *a, _o=facet_counts.facet_sql: calls.append(a) or _o(*a))
     for _ in range(2):  # each view, not only the first
