@@ -118,7 +118,8 @@ def apply(conn, removed: Counts, added: Counts) -> None:
     for (name, values), n in delta.items():
         if not n:
             continue
-        cube, touched = cube_name(name), touched | {name}
+        touched.add(name)
+        cube = cube_name(name)
         # `is`, not `=`: a combination may hold NULLs
         match = " and ".join(f"[{c}] is ?" for c in cols[name])
         if not conn.execute(f"update [{cube}] set count = count + ? where {match}", [n, *values]).rowcount:

@@ -119,11 +119,17 @@ def kept_counts(datasette) -> OrderedDict:
     return kept
 
 
+def whole_table(sql: str, table: str) -> bool:
+    """``sql`` is ``select … from table``: no filter, search or _where."""
+    sql = sql.strip()
+    return sql.startswith("select ") and sql.endswith(f" from {escape_sqlite(table)}")
+
+
 def unfiltered(facet) -> bool:
     """The facet is of a whole table of an immutable database: no filter, search or _where."""
     db = facet.ds.databases.get(facet.database)
     return (db is not None and not db.is_mutable and facet.table is not None and not facet.params
-            and facet.sql.rstrip().endswith(f" from {escape_sqlite(facet.table)}"))
+            and whole_table(facet.sql, facet.table))
 
 
 # Datasette 1.0a41's facet query (datasette/facets.py ColumnFacet.facet_results), and the where
@@ -163,17 +169,14 @@ async def kept_cubes(datasette, database: str) -> dict:
     return known[database]
 
 
-async def counted_where(datasette, database: str, table: str | None, sql: str, params) -> str | None:
-    """The where clause of a page's SQL when the build's facet counts can answer for it: only
-    equality filters, all on columns the table's facet counts hold; else None."""
-    if table is None:
-        return None
-    where = filtered_where(sql, table)
+async def answerable(datasette, database: str, table: str, where: str | None, params) -> bool:
+    """Can the build's facet counts answer for a page of ``table`` with this where clause: only
+    equality filters, all on columns the table's facet counts hold?"""
     columns = equality_filters(where, params) if where is not None else None
     if not columns:
-        return None
+        return False
     kept = (await kept_cubes(datasette, database)).get(table)
-    return where if kept and set(columns) <= set(kept) else None
+    return bool(kept) and set(columns) <= set(kept)
 
 
 class _CubeCounts:
@@ -184,17 +187,24 @@ class _CubeCounts:
 
     def __init__(self, datasette, table: str, sql: str):
         self._datasette, self._table, self._sql = datasette, table, sql.strip()
+        self._where: dict = {}  # database → the page's where clause over the counts, or None
 
     def __getattr__(self, name):
         return getattr(self._datasette, name)
 
+    async def _counted_where(self, database, params) -> str | None:
+        """Worked out once for the page's facets (the same SQL and parameters for each)."""
+        if database not in self._where:
+            where = "1" if not params and whole_table(self._sql, self._table) else filtered_where(self._sql, self._table)
+            if where != "1" and not await answerable(self._datasette, database, self._table, where, params):
+                where = None
+            self._where[database] = where
+        return self._where[database]
+
     async def execute(self, database, sql, params=None, **kwargs):
         match = _FACET_SQL.fullmatch(sql)
         if match and match.group(2) == self._sql:
-            if not params and self._sql.startswith("select ") and self._sql.endswith(f" from {escape_sqlite(self._table)}"):
-                where = "1"  # the whole table
-            else:
-                where = await counted_where(self._datasette, database, self._table, self._sql, params)
+            where = await self._counted_where(database, params)
             column = next((c for c in (await kept_cubes(self._datasette, database)).get(self._table, ())
                            if escape_sqlite(c) == match.group(1)), None)
             if where is not None and column is not None:
@@ -222,10 +232,8 @@ async def dense_rows_hint(db, sql: str, params) -> str:
     match = _ROWS_SQL.fullmatch(sql.strip())
     if not match or db.ds is None:
         return sql
-    kept = await kept_cubes(db.ds, db.name)
-    table = next((t for t in kept if escape_sqlite(t) == match["table"]), None)
-    columns = equality_filters(match["where"], params) if table else None
-    if not columns or not set(columns) <= set(kept[table]):
+    table = next((t for t in await kept_cubes(db.ds, db.name) if escape_sqlite(t) == match["table"]), None)
+    if table is None or not await answerable(db.ds, db.name, table, match["where"], params):
         return sql
     if match["order"].strip() != ", ".join(escape_sqlite(pk) for pk in await db.primary_keys(table)):
         return sql
@@ -289,9 +297,9 @@ async def count_rows_not_columns(self, context):
     limit 10001)``, which SQLite flattens to the inner select. A page filtered by values of facet
     columns is counted from the build's facet counts, up to the same limit."""
     if context.count_sql and not context.nocount:
-        where = await counted_where(context.datasette, context.database_name, context.table_name,
-                                    context.from_sql, context.from_sql_params)
-        if where is not None:
+        where = filtered_where(context.from_sql, context.table_name)
+        if await answerable(context.datasette, context.database_name, context.table_name, where,
+                            context.from_sql_params):
             sql = facet_counts.count_sql(context.table_name, where, context.db.count_limit + 1)
             try:
                 return (await context.db.execute(sql, context.from_sql_params)).first()[0]
