@@ -430,7 +430,10 @@ def _refresh_passages(path) -> dict[str, int]:
 
     from . import across
 
+    from . import textstore
+
     conn = sqlite3.connect(path, isolation_level=None, timeout=60)
+    textstore.register(conn)
     try:
         conn.execute("pragma busy_timeout = 60000")
         conn.execute("begin immediate")

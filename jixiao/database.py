@@ -32,7 +32,7 @@ import sqlite_utils
 
 from .ddl import create_indexes, create_tables, delete_reports_sql, grid_rows, insert_sql
 from .schema import TABLES
-from . import facet_counts, search
+from . import facet_counts, search, textstore
 from .views import VIEWS, materialise, refresh_summary, topic_counts
 
 
@@ -79,6 +79,7 @@ class DatabaseWriter:
             if previous is not None:
                 shutil.copyfile(previous, self.tmp)
             self.conn = sqlite3.connect(self.tmp, isolation_level=None)
+            textstore.register(self.conn)  # table_cells reads its compressed grids with it
             # A temporary file: a crash loses nothing that matters, so skip the journal and the
             # fsyncs; one transaction for the whole load.
             for pragma in ("journal_mode = off", "synchronous = off", "temp_store = memory",
@@ -118,6 +119,7 @@ class DatabaseWriter:
             raise FileNotFoundError(f"{self.path}: no database to change in place")
         self._docs = None  # the index is changed from the tables (search.drop_reports, index_reports)
         self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        textstore.register(self.conn)
         try:
             # WAL: readers keep their snapshot while the one writer works; FULL: the commit is on disk
             # before the build says it is done.

@@ -293,10 +293,13 @@ def documents(conn, report_ids=None):
 
     A table row that became an indicator (its first cell is on the indicator's line) is indexed
     once, as the indicator, with the row's other cells (e.g. a 分值 cell saying 酌情扣分).
-    Table cells are read only through the name ``table_cells`` (it may be a view).
+    Table cells are read only through the name ``table_cells`` (it may be a view, which reads its
+    compressed grids with ``jixiao_text``: registered here, so any connection can be given).
     """
-    for chunk in _chunks(conn, report_ids):
-        yield from _chunk_documents(conn, chunk)
+    from . import textstore
+
+    textstore.ensure(conn)  # here, not in the generator: not while the caller's insert is running
+    return (doc for chunk in _chunks(conn, report_ids) for doc in _chunk_documents(conn, chunk))
 
 
 def _chunk_documents(conn, chunk: str):
@@ -461,9 +464,12 @@ def _snippet_sql(q, *fields) -> str:
 
 
 def register_functions(conn) -> None:
-    """The SQL functions the search queries use: ``escape_fts``, ``search_snippet(q, field…)`` and
-    ``search_score(q, field…)``."""
+    """The SQL functions the search queries use: ``escape_fts``, ``search_snippet(q, field…)``,
+    ``search_score(q, field…)`` and ``jixiao_text`` (the compressed table grids, jixiao/textstore.py)."""
+    from . import textstore
     from .search_rank import scorer  # it builds on this module
+
+    textstore.ensure(conn)
 
     conn.create_function("escape_fts", 1, escape_fts_cjk, deterministic=True)
     # `cast(body as blob)` gives the text's bytes in the database's encoding (UTF-16 since the build

@@ -21,8 +21,9 @@ PAGE_SIZE = 20
 
 # One row ({row}, from 1) of the table t, read from its grid alone (the view table_cells would
 # expand every cell of the table): {value} over its elements c. A compact row is its first line
-# (an integer), then its cells' texts; any other row lists its cells, [text, line(, page)] (jixiao/ddl.py).
-_ROW = """(select {value} from table_grids tg, json_each(tg.cells -> ({row} - 1)) c
+# (an integer), then its cells' texts; any other row lists its cells, [text, line(, page)]; the grid is
+# stored compressed, read with jixiao_text (jixiao/ddl.py).
+_ROW = """(select {value} from table_grids tg, json_each(jixiao_text(tg.cells) -> ({row} - 1)) c
               where tg.report_id = t.report_id and tg.table_seq = t.table_seq{only})"""
 _CELL_TEXT = "(case c.type when 'array' then c.value ->> 0 else c.value end)"
 # its non-empty cells (\x1f-separated), as the index holds them

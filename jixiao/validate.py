@@ -21,7 +21,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from . import search
+from . import search, textstore
 from .schema import TABLES
 
 MODEL_COUNTS = {
@@ -96,6 +96,7 @@ def validate(packages: str | Path = "datapackages", db_path: str | Path = "build
         v.checks.append(f"no database at {db_path}")
         return v
     db = sqlite_utils.Database(db_path)
+    textstore.register(db.conn)  # table_cells reads its compressed grids with it
     try:
         _database_checks(db, v)
         _package_checks(db, descriptors, v)

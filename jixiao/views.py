@@ -149,8 +149,9 @@ DERIVED = {
     "file_content": Derived("文件内容", "The file's bytes; NULL when the file is its canonical text (a Tika .txt): "
                                         "then it is the first file_size bytes of source_texts.text in UTF-8."),
     # table_grids (jixiao/ddl.py: GRIDS), read through the view table_cells
-    "grid_cells": Derived("单元格（网格）", "The table's cells row by row as JSON: [[[text, line], …], …] "
-                                          "([text, line, page] in a paged source); table_cells lists them one per row."),
+    "grid_cells": Derived("单元格（网格）", "The table's cells row by row as JSON, zlib-compressed (read it with "
+                                          "jixiao_text(cells)): a row on consecutive source lines is [line, text, …], "
+                                          "any other [[text, line(, page)], …]; table_cells lists them one per row."),
     # passage_pairs (jixiao/ddl.py: PAIRS), read through the view shared_passages
     "other_place_id": Derived("另一处出处编号", "passage_places.place_id of the other place of the pair."),
     # report_builds (jixiao/package.py: record_build_dates)

@@ -52,7 +52,7 @@ def db(built):
     """The sample build's database, rows as sqlite3.Row."""
     import sqlite3
 
-    con = sqlite3.connect(built.db)
+    con = connect(built.db)
     con.row_factory = sqlite3.Row
     yield con
     con.close()
@@ -64,15 +64,31 @@ async def ds(built):
     return await site_for(built.db)
 
 
-def query_rows(db: Path, sql: str, *params) -> list[dict]:
-    """Rows of ``sql`` on the database file ``db`` as dicts."""
+def connect(db: Path, *args, **kwargs):
+    """A connection to the database file ``db`` that reads its compressed texts and table grids
+    (``jixiao_text``, jixiao/textstore.py), as the site's do."""
     import sqlite3
 
     from jixiao import textstore
 
-    con = sqlite3.connect(db)
+    con = sqlite3.connect(db, *args, **kwargs)
+    textstore.register(con)
+    return con
+
+
+def database(db: Path):
+    """A sqlite_utils Database on ``db`` with the site's ``jixiao_text`` (see :func:`connect`)."""
+    import sqlite_utils
+
+    return sqlite_utils.Database(connect(db))
+
+
+def query_rows(db: Path, sql: str, *params) -> list[dict]:
+    """Rows of ``sql`` on the database file ``db`` as dicts."""
+    import sqlite3
+
+    con = connect(db)
     con.row_factory = sqlite3.Row
-    textstore.register(con)  # jixiao_text(): the compressed canonical texts, as on the site
     try:
         return [dict(r) for r in con.execute(sql, params)]
     finally:

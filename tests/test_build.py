@@ -14,7 +14,7 @@ from jixiao.cli import cli
 from jixiao.model import Value
 from jixiao.parse import parse_file
 
-from .conftest import REPORTS
+from .conftest import REPORTS, database
 
 SAMPLES = sorted(REPORTS.glob("*.txt"))
 
@@ -40,7 +40,7 @@ def model_counts(report) -> dict[str, int]:
 @pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name)
 def test_db_row_counts_equal_the_model(built, path):
     report = parse_file(path)
-    db = sqlite_utils.Database(built.db)
+    db = database(built.db)
     for name, expected in model_counts(report).items():
         n = db.execute(f"select count(*) from [{name}] where report_id = ?", [report.report_id]).fetchone()[0]
         assert n == expected, name
@@ -50,12 +50,12 @@ def test_summary_counts(built):
     r = built.result
     assert len(r.reports) == len(SAMPLES) == 5
     assert r.errors == [] and r.duplicates == 0
-    db = sqlite_utils.Database(built.db)
+    db = database(built.db)
     assert {t: db[t].count for t in r.counts} == r.counts
 
 
 def test_real_values_from_the_samples(built):
-    db = sqlite_utils.Database(built.db)
+    db = database(built.db)
     row = next(db.query("select * from report_summary where report_id = '2024-岳阳市司法局'"))
     assert row["unit_name"] == "岳阳市司法局" and row["fiscal_year"] == 2024 and row["county"] is None
     assert (row["initial_budget"], row["full_year_budget"], row["executed"]) == (2048.27, 2754.61, 2572.48)

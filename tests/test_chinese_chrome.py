@@ -23,7 +23,7 @@ import yaml
 from datasette.utils import path_from_row_pks
 
 from jixiao.labels import CODES, Labels
-from tests.conftest import ROOT
+from tests.conftest import ROOT, connect
 
 QUERIES = yaml.safe_load((ROOT / "datasette.yml").read_text(encoding="utf-8"))["databases"]["jixiao"]["queries"]
 SEARCH_QUERIES = {"search", "search_hits"}  # need a word
@@ -366,7 +366,7 @@ def inner_text_chrome(text: str) -> list[str]:
 def test_in_a_browser_the_words_scripts_write_are_chinese(site_url, chromium_browser, built):
     """What Datasette's scripts add (column menus, filter-row buttons) is translated by
     static/zh-chrome.js; row and error pages read in Chinese as rendered."""
-    con = sqlite3.connect(built.db)
+    con = connect(built.db)
     con.row_factory = sqlite3.Row
     rows = row_paths(con)
     con.close()

@@ -5,13 +5,12 @@ from __future__ import annotations
 import shutil
 
 import pytest
-import sqlite_utils
 
 from jixiao.build import build
 from jixiao.jobs import work
 from jixiao.cluster import ClusterError, run_on_cluster
 
-from .conftest import REPORTS
+from .conftest import REPORTS, database
 
 distributed = pytest.importorskip("distributed")
 SAMPLES = sorted(REPORTS.glob("*.txt"))
@@ -25,7 +24,7 @@ def client():
 
 
 def _rows(db):
-    d = sqlite_utils.Database(db)
+    d = database(db)
     return {t: sorted(d.execute(f"select * from [{t}]").fetchall(), key=repr)
             for t in ("reports", "sections", "indicators", "findings", "table_cells")}
 

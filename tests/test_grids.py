@@ -6,6 +6,7 @@ import json
 import sqlite3
 
 from jixiao.ddl import GRID_DDL, GRID_VIEW, grid_cells, grid_rows
+from jixiao.textstore import register, unpack
 from jixiao.schema import table
 from jixiao.search_queries import ROW_LINE, ROW_TEXT
 
@@ -32,7 +33,9 @@ ROWS = cells("r1", 1, "basic_data", [
 
 
 def test_consecutive_rows_are_compact_and_others_listed():
-    grids = {(r[0], r[1]): json.loads(r[3]) for r in grid_rows(T, ROWS)}
+    stored = grid_rows(T, ROWS)
+    assert all(type(r[3]) is bytes for r in stored)  # compressed (jixiao/textstore.py)
+    grids = {(r[0], r[1]): json.loads(unpack(r[3])) for r in stored}
     assert grids[("r1", 1)] == [
         [72, "财政供养人员情况（人）", "编制数", "控制率"],
         [["年度预算申请（万元）", 210], ["", 213], ["886.90", 214]],
@@ -45,6 +48,7 @@ def test_consecutive_rows_are_compact_and_others_listed():
 
 def test_view_and_python_reader_give_back_every_cell():
     conn = sqlite3.connect(":memory:")
+    register(conn)  # jixiao_text, which the view reads the grids with
     conn.execute("create table reports (report_id text primary key)")
     conn.execute(GRID_DDL.format(store="table_grids"))
     conn.execute(GRID_VIEW.format(name="table_cells", store="table_grids"))
@@ -71,7 +75,7 @@ def test_view_and_python_reader_give_back_every_cell():
 def test_most_rows_of_the_samples_are_compact(built):
     conn = sqlite3.connect(f"file:{built.db}?mode=ro", uri=True)
     try:
-        rows = [r for (g,) in conn.execute("select cells from table_grids") for r in json.loads(g)]
+        rows = [r for (g,) in conn.execute("select cells from table_grids") for r in json.loads(unpack(g))]
     finally:
         conn.close()
     compact = sum(1 for r in rows if r and type(r[0]) is int)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import html.parser
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import urllib.parse
@@ -20,7 +19,7 @@ import pytest
 
 from jixiao.serve import Site, make_datasette
 
-from .conftest import running_site
+from .conftest import connect, running_site
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "reports" / "001_7a3827d77ccb6050.txt"
@@ -81,7 +80,7 @@ def hostile_db(tmp_path_factory):
     (src / "000.txt").write_bytes((REPO / "reports" / "000_b20a9b01b0d85700.txt").read_bytes())
     db = d / "out" / "jixiao.db"
     build([src], out=db, packages=d / "out" / "datapackages", cache_dir=None, progress=False, workers=1)
-    con = sqlite3.connect(db)
+    con = connect(db)
     ids = {r[0]: (r[1], r[2]) for r in con.execute("select source_file, report_id, unit_name from reports")}
     con.close()
     assert set(ids) == {"hostile.txt", "hostile_unit.txt", "000.txt"}, ids
@@ -169,7 +168,7 @@ async def ds(hostile_db):
 
 def test_payloads_reach_the_database(hostile_db):
     db, ids = hostile_db
-    con = sqlite3.connect(db)
+    con = connect(db)
     bodies = "\n".join(r[0] or "" for r in con.execute("select body from sections"))
     cells = "\n".join(r[0] or "" for r in con.execute("select text from table_cells"))
     con.close()

@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 
 from jixiao.serve import Site, datasette_args, load_yaml, make_datasette
 
-from .conftest import ROOT
+from .conftest import ROOT, connect
 
 spec = importlib.util.spec_from_file_location("page_speed_test", ROOT / "plugins" / "page_speed.py")
 page_speed = importlib.util.module_from_spec(spec)
@@ -112,7 +112,7 @@ async def test_an_unfiltered_pages_facet_counts_are_counted_once(ds, built):
     again = (await ds.client.get("/jixiao/indicators.json?_extra=facet_results")).json()["facet_results"]
     assert again == first and len(kept) == n
     # the counts are the table's own
-    con = sqlite3.connect(built.db)
+    con = connect(built.db)
     verdicts = dict(con.execute("select verdict, count(*) from indicators where verdict is not null group by verdict"))
     assert {r["value"]: r["count"] for r in first["results"]["verdict"]["results"]} == verdicts
     # a filtered page counts its own rows each time, and keeps nothing
@@ -139,7 +139,7 @@ async def test_a_filtered_pages_count_is_its_number_of_rows(ds, built):
     from datasette.views.table_extras import CountExtra
 
     assert getattr(CountExtra.resolve, "wraps_datasette", False)
-    con = sqlite3.connect(built.db)
+    con = connect(built.db)
     checks = [("indicators", {"verdict": "未达成"}, "verdict = '未达成'"),
               ("findings", {"severity": "错误"}, "severity = '错误'"),
               ("reports", {"fiscal_year": "2024"}, "fiscal_year = 2024"),

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import re
 
-import sqlite_utils
 import yaml
 
 from jixiao import ddl, metadata, rows, schema
 from jixiao.schema import CORE_TABLES, TABLES
 
-from .conftest import ROOT
+from .conftest import ROOT, database
 
 # DESIGN.md "Core tables (public API names)": these columns must exist, named exactly so.
 CORE_COLUMNS = {
@@ -76,14 +75,14 @@ def test_metadata_yml_is_current():
 
 def test_metadata_names_only_real_columns(built):
     meta = yaml.safe_load(metadata.metadata_yaml())
-    db = sqlite_utils.Database(built.db)
+    db = database(built.db)
     for name, t in meta["databases"]["jixiao"]["tables"].items():
         assert list(t["columns"]) == [c.name for c in db[name].columns]
         assert t["license"] and t["source"]
 
 
 def test_database_matches_schema(built):
-    db = sqlite_utils.Database(built.db)
+    db = database(built.db)
     for t in TABLES:
         if t.stored_as:  # a view of the schema's columns over a compact storage (jixiao/ddl.py: STORAGE)
             assert [c.name for c in db[t.name].columns] == t.field_names

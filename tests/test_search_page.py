@@ -23,7 +23,7 @@ def candidates(db, q, **filters):
 
 
 def doc_texts(db):
-    conn = sqlite3.connect(db)
+    conn = connect(db)
     try:
         return {r: search.fold(" ".join(f)) for by_id in documents_by_kind(conn).values() for r, f in by_id.items()}
     finally:
@@ -37,7 +37,7 @@ async def hits_json(ds, **params):
 
 
 async def test_words_only_in_tables_are_found_and_linked_to_their_source_line(ds, built):
-    conn = sqlite3.connect(built.db)
+    conn = connect(built.db)
     in_sections = conn.execute("select count(*) from sections where body like '%酌情扣分%'").fetchone()[0]
     cells = conn.execute("select count(*) from table_cells where text like '%酌情扣分%'").fetchone()[0]
     conn.close()
@@ -52,7 +52,7 @@ async def test_words_only_in_tables_are_found_and_linked_to_their_source_line(ds
     first = rows[0]
     from urllib.parse import quote
     assert f'/report/{quote(first["report_id"], safe="")}/source#L{first["line"]}' in r.text
-    conn = sqlite3.connect(built.db)
+    conn = connect(built.db)
     lines = {n for (n,) in conn.execute("select line from table_cells where report_id = ?", [first["report_id"]])}
     conn.close()
     assert first["line"] in lines  # the row's first cell
