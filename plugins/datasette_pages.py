@@ -120,6 +120,9 @@ MESSAGES = [
     (r"(?i)wrong number of arguments to function (\w+)\(\)", "函数 {0} 的参数个数有误。"),
     (r"(?i)attempt to write a readonly database|readonly database", "数据库是只读的。"),
     (r"(?i)fts5: syntax error.*", "检索词的语法有误。"),
+    # the search index keeps neither the text nor document sizes (jixiao/search.py): it cannot be listed
+    (r"(\w+): table does not support scanning",
+     "{0} 是全文检索索引，不存原文，不能逐行浏览：请用 /search 页面，或在表页面加 ?_search= 检索。"),
 ]
 COMPILED = [(re.compile(p + r"\.?\s*$", re.S), zh) for p, zh in MESSAGES]
 

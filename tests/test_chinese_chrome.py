@@ -257,6 +257,11 @@ async def test_bad_request_in_chinese(ds):
     # the JSON keeps Datasette's message for programs
     j = await ds.client.get("/jixiao/reports.json?_sort=no_such_column")
     assert j.status_code == 400 and "Cannot sort" in j.text
+    # the search index (contentless, no document sizes: jixiao/search.py) cannot be listed: its page says so
+    r = await ds.client.get("/jixiao/sections_fts")
+    assert r.status_code == 400
+    assert_chinese("sections_fts", r)
+    assert "sections_fts 是全文检索索引" in r.text and "/search" in r.text
 
 
 async def test_a_500_from_a_broken_query_is_in_chinese_and_shows_no_internals(ds, monkeypatch):
