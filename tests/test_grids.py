@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sqlite3
 
+import pytest
+
 from jixiao.ddl import GRID_DDL, GRID_VIEW, grid_cells, grid_rows
 from jixiao.textstore import register, unpack
 from jixiao.schema import table
@@ -81,3 +83,26 @@ def test_most_rows_of_the_samples_are_compact(built):
     compact = sum(1 for r in rows if r and type(r[0]) is int)
     print(f"{compact} of {len(rows)} rows compact")
     assert len(rows) > 300 and compact / len(rows) > 0.6
+
+
+def test_the_readmes_function_reads_the_file_outside_the_site(built):
+    """README.md gives the one line a program needs to read the compressed grids and texts of the
+    SQLite file; with it, a plain sqlite3 connection reads table_cells as the site does."""
+    import re
+
+    from .conftest import ROOT, query_rows
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    line, = re.findall(r'^conn\.create_function\("jixiao_text".*$', readme, re.M)
+    conn = sqlite3.connect(f"file:{built.db}?mode=ro", uri=True)
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="jixiao_text"):
+            conn.execute("select count(*) from table_cells").fetchone()
+        exec(line, {"conn": conn, "zlib": __import__("zlib")})
+        sql = "select report_id, table_seq, row, col, text, line from table_cells order by report_id, table_seq, row, col"
+        got = [tuple(r) for r in conn.execute(sql)]
+        text, = conn.execute("select jixiao_text(text) from source_texts order by report_id limit 1").fetchone()
+    finally:
+        conn.close()
+    assert got == [tuple(r.values()) for r in query_rows(built.db, sql)] and len(got) > 2000
+    assert text == query_rows(built.db, "select jixiao_text(text) as t from source_texts order by report_id limit 1")[0]["t"]
