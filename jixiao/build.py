@@ -428,9 +428,7 @@ def _refresh_passages(path) -> dict[str, int]:
     is a whole-corpus pass: ~14 s at 2,000 reports); readers see the previous ones until it commits."""
     import sqlite3
 
-    from . import across
-
-    from . import textstore
+    from . import across, textstore
 
     conn = sqlite3.connect(path, isolation_level=None, timeout=60)
     textstore.register(conn)

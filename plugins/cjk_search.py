@@ -23,7 +23,6 @@ from datasette.filters import FilterArguments
 from datasette.resources import TableResource
 from datasette.utils.asgi import BadRequest
 
-from jixiao import textstore
 from jixiao.search import FTS_TABLE, register_functions
 from jixiao.search_queries import COMMON_SHARE, common_sql, table_search_clause
 
@@ -32,8 +31,7 @@ SEARCHED = "sections"  # the table whose rowids are the index's section document
 
 @hookimpl(trylast=True)
 def prepare_connection(conn):
-    register_functions(conn)
-    textstore.register(conn)  # jixiao_text(source_texts.text): the compressed canonical text in SQL
+    register_functions(conn)  # with jixiao_text: the compressed canonical texts and table grids in SQL
 
 
 async def is_common(db, text: str) -> bool:
