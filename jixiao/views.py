@@ -18,9 +18,10 @@ every indicator (~0.4 s).
 
 Both read the other tables only through index seeks: the per-report subqueries use the
 composite indexes declared in jixiao/schema.py (``evaluations(report_id, kind, seq)``,
-``expense_controls(report_id, key, seq)``, ``findings(severity, report_id, seq)`` — no one-column
-``severity`` index beside it). Without them SQLite picks the one-column ``kind`` / ``key`` /
-``severity`` index and scans every report's rows for each report: O(N²).
+``findings(severity, report_id, seq)`` — no one-column ``severity`` index beside it) and
+expense_controls' key (report_id, seq), its ``key`` written ``+x.key``. Without them SQLite picks
+the one-column ``kind`` / ``key`` / ``severity`` index and scans every report's rows for each
+report: O(N²).
 """
 from __future__ import annotations
 
@@ -36,11 +37,12 @@ SUMMARY = "report_summary"
 # /dictionary#comparison-rules): the 基础数据表 when it prints 三公 figures, else the report's own
 # 三公经费 table. Total and parts always come from that one table; figures of two tables are never
 # mixed. The subquery gives the rowid of a 三公 row of the chosen table (its ``source`` is the
-# choice); ``{report}`` is the report_id expression. Reads the (report_id, key, seq) index.
+# choice); ``{report}`` is the report_id expression. Reads the report's rows by the table's key
+# (report_id, seq); ``+x.key`` keeps SQLite off the one-column key index (every report's rows).
 THREE_PUBLIC_KEYS = ("three_public_total", "overseas", "vehicles", "vehicle_purchase", "vehicle_operation",
                      "reception")
 THREE_PUBLIC_SOURCE = (
-    "select rowid from expense_controls x where x.report_id = {report} and x.key in ("
+    "select rowid from expense_controls x where x.report_id = {report} and +x.key in ("
     + ", ".join(f"'{k}'" for k in THREE_PUBLIC_KEYS) + ") "
     "and coalesce(x.prev_final, x.budget, x.final) is not null "
     "order by x.source = 'basic_data' desc, x.seq limit 1")
@@ -74,8 +76,8 @@ left join funds ft on ft.rowid = (
   select rowid from funds where evaluation_id = e.evaluation_id order by key = 'total' desc, seq limit 1)
 left join expense_controls tp_source on tp_source.rowid = ({THREE_PUBLIC_SOURCE})
 left join expense_controls tp on tp.rowid = (
-  select rowid from expense_controls where report_id = r.report_id and key = 'three_public_total'
-  and source = tp_source.source order by seq limit 1)
+  select rowid from expense_controls where report_id = r.report_id and +key = 'three_public_total'
+  and +source = tp_source.source order by seq limit 1)
 left join staffing s on s.report_id = r.report_id
 """.replace("{THREE_PUBLIC_SOURCE}", THREE_PUBLIC_SOURCE.format(report="r.report_id"))
 

@@ -21,10 +21,10 @@ TABLE_NAMES = ("passages", "passage_places", "shared_passages", "peer_positions"
 
 # The lookups of views.REPORT_SUMMARY_SELECT (one index seek per report instead of a scan), made
 # for the call when the database has no index leading with those columns yet (a full build).
+# expense_controls needs none: its 三公 rows are read by its key (report_id, seq).
 _TEMP_INDEXES = {
     "across_tmp_evaluations": ("evaluations", ("report_id", "kind", "seq")),
     "across_tmp_funds": ("funds", ("evaluation_id", "key", "seq")),
-    "across_tmp_expense_controls": ("expense_controls", ("report_id", "key", "seq")),
     "across_tmp_staffing": ("staffing", ("report_id",)),
     "across_tmp_findings": ("findings", ("report_id", "severity")),
 }
