@@ -10,6 +10,7 @@ before the texts were compressed).
 """
 from __future__ import annotations
 
+import sqlite3
 import zlib
 
 SQL_FUNCTION = "jixiao_text"
@@ -36,5 +37,5 @@ def ensure(conn) -> None:
     function while a statement of the connection is running)."""
     try:
         conn.execute(f"select {SQL_FUNCTION}(null)").fetchall()  # to its end: no statement left running
-    except Exception:  # sqlite3.OperationalError: no such function
+    except sqlite3.OperationalError:  # no such function
         register(conn)
