@@ -67,7 +67,9 @@ ACROSS_TABLES: tuple[Table, ...] = (
         # A place is one paragraph of one report: (report_id, line) is unique too, and indexed
         # for the report page and the copied-text pairs of a unit's reports.
         ("place_id",), (ForeignKey("passage_id", "passages", "passage_id"), REPORT_FK),
-        per_report=False, indexes=(("report_id", "line"),),
+        # stored as spans of the sections' bodies (SPANS in jixiao/ddl.py, with the indexes on
+        # passage_id and on (report_id, line)) behind a view of this name with these columns
+        per_report=False, indexes=(("report_id", "line"),), stored_as="passage_spans",
     ),
     Table(
         "shared_passages", "段落重复", "Copied passages (pairs)",

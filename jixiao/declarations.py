@@ -27,7 +27,11 @@ class Field:
     minimum: float | None = None
     phase: str | None = None  # fiscal phase of a money figure: 上年决算 / 年初预算 / 全年预算 / 执行 / 决算
     index: bool = False  # an SQLite index (facets and join columns)
-    facet: bool = False  # a useful Datasette facet (implies an index)
+    facet: bool = False  # a useful Datasette facet (implies an index, unless unindexed)
+    # A facet without an index of its own: a few values, each common (findings.severity), so its
+    # counts come from facet_counts_<table> (jixiao/facet_counts.py) and a page filtered on it
+    # walks the key and finds its rows at once; the index only cost space (~4 MB at 2,000 reports).
+    unindexed: bool = False
     # "table.column" this field copies (same meaning, same label; plugins/zh_labels.py, tests/test_labels.py).
     # Fields of several tables with the same name and zh title are one meaning; a zh title names one meaning.
     same_as: str | None = None
@@ -89,7 +93,7 @@ class Table:
     @property
     def indexed(self) -> list[str]:
         """Columns to index: facets, index=True and every foreign-key column not leading the pk."""
-        cols = [f.name for f in self.fields if f.index or f.facet]
+        cols = [f.name for f in self.fields if f.index or (f.facet and not f.unindexed)]
         cols += [fk.column for fk in self.foreign_keys]
         # a column that leads the key or a composite index is indexed by it already
         lead = {self.primary_key[0]} if self.primary_key else set()

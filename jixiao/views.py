@@ -17,11 +17,10 @@ whole view (~0.2 s at 10,000 reports) and the default topic of ``indicator_acros
 every indicator (~0.4 s).
 
 Both read the other tables only through index seeks: the per-report subqueries use the
-composite indexes declared in jixiao/schema.py (``evaluations(report_id, kind, seq)``,
-``findings(severity, report_id, seq)`` — no one-column ``severity`` index beside it) and
-expense_controls' key (report_id, seq), its ``key`` written ``+x.key``. Without them SQLite picks
-the one-column ``kind`` / ``key`` / ``severity`` index and scans every report's rows for each
-report: O(N²).
+composite index declared in jixiao/schema.py (``evaluations(report_id, kind, seq)``), and the
+keys of findings (report_id, seq; severity has no index at all) and expense_controls (report_id,
+seq; its ``key`` written ``+x.key``). Without them SQLite picks the one-column ``kind`` / ``key``
+index and scans every report's rows for each report: O(N²).
 """
 from __future__ import annotations
 
@@ -156,6 +155,13 @@ DERIVED = {
                                           "any other [[text, line(, page)], …]; table_cells lists them one per row."),
     # passage_pairs (jixiao/ddl.py: PAIRS), read through the view shared_passages
     "other_place_id": Derived("另一处出处编号", "passage_places.place_id of the other place of the pair."),
+    # passage_spans (jixiao/ddl.py: SPANS), read through the view passage_places
+    "span_section": Derived("所在章节序号", "sections.seq of the section whose body holds the text at this place; "
+                                        "null when no body holds it (then text is given)."),
+    "span_start": Derived("起始字符", "Position of the text's first character in that body (1 = the first)."),
+    "span_length": Derived("字符数", "Length of the text in characters."),
+    "span_text": Derived("章节外的段落文字", "Text of the paragraph when no section's body holds it; null otherwise "
+                                          "(passage_places gives it as substr(body, start, length))."),
     # report_builds (jixiao/package.py: record_build_dates)
     "first_built": Derived("首次构建时间", "When this report's content (its source sha256) was first built (UTC)."),
     # facet_counts_<table> (jixiao/facet_counts.py), read by plugins/page_speed.py for filtered pages
@@ -190,11 +196,15 @@ VIEW_COLUMNS = {
     "table_grids": {"columns_from": ["table_cells"], "columns": {"cells": "grid_cells"}},
     **{facet_counts.cube_name(t): {"columns_from": [t], "columns": {"count": "facet_count"}}
        for t in facet_counts.CANDIDATES},
+    "passage_spans": {"columns_from": ["passage_places"],
+                      "columns": {"section_seq": "span_section", "start": "span_start", "length": "span_length",
+                                  "kept_text": "span_text"}},
     "passage_pairs": {"columns_from": ["shared_passages"],
                       "columns": {"place_id": "passage_places.place_id", "other_place_id": "other_place_id"}},
 }
 VIEW_TITLES = {SUMMARY: "报告要点", TOPICS: "指标主题", "source_files": "原始文件", "report_builds": "报告构建日期",
                "table_grids": "表格单元格（按表存储）", "passage_pairs": "段落重复（按出处编号存储）",
+               "passage_spans": "共用段落出处（按章节位置存储）",
                **{facet_counts.cube_name(t): f"{TABLE_BY_NAME[t].zh}：分面计数" for t in facet_counts.CANDIDATES}}
 
 # Types of the summary's computed columns (the others take the type of the column they copy).

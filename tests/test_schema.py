@@ -88,9 +88,10 @@ def test_database_matches_schema(built):
             assert [c.name for c in db[t.name].columns] == t.field_names
             stored = {"table_grids": (["report_id", "table_seq"], []),  # per table: its key only
                       "passage_pairs": (["place_id", "other_place_id"], [["is_template", "same_unit", "similarity"],
-                                                                          ["other_place_id"]])}
+                                                                          ["other_place_id"]]),
+                      "passage_spans": (["place_id"], [["passage_id"], ["report_id", "line"]])}
             pks, others = stored[t.stored_as]
-            assert db[t.stored_as].pks == pks  # WITHOUT ROWID: the key is the table
+            assert db[t.stored_as].pks == pks
             assert sorted(i.columns for i in db[t.stored_as].indexes if i.origin != "pk") == others
             if t.stored_as == "passage_pairs":  # both places of every pair are there: one view row per stored pair
                 assert db[t.name].count == db[t.stored_as].count > 0

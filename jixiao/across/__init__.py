@@ -171,7 +171,7 @@ def compute(conn) -> dict[str, list[dict]]:
 
 def write(conn, rows: dict[str, list[dict]], names: Iterable[str] = TABLE_NAMES) -> dict[str, int]:
     """Replace the across tables' rows; returns the row count per table."""
-    from ..ddl import insert_sql, pair_rows, storage_name
+    from ..ddl import insert_sql, pair_rows, section_bodies, span_rows, storage_name
     from ..schema import table
 
     counts = {}
@@ -180,6 +180,8 @@ def write(conn, rows: dict[str, list[dict]], names: Iterable[str] = TABLE_NAMES)
         values = _values(t, rows.get(name, []))
         if t.stored_as == "passage_pairs":  # written with passage_places, whose place ids it refers to
             values = pair_rows({(r["report_id"], r["line"]): r["place_id"] for r in rows["passage_places"]}, values)
+        elif t.stored_as == "passage_spans":  # the text as a span of its section's body where one holds it
+            values = span_rows(section_bodies(conn), values)
         conn.execute(f"delete from [{storage_name(t)}]")
         conn.executemany(insert_sql(t), values)
         counts[name] = len(values)
