@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, Iterable, Iterator, NamedTuple
 
 from . import textstore
 from .declarations import Field, Table
@@ -146,10 +146,13 @@ SPANS_DDL = """CREATE TABLE [{store}] (
 );
 CREATE INDEX [idx_{store}_passage_id] ON [{store}] ([passage_id]);
 CREATE INDEX [idx_{store}_report_id_line] ON [{store}] ([report_id], [line])"""
-# A LEFT JOIN on the sections' key: SQLite leaves it out of any query that does not read the text.
+# The text as a subquery on the sections' key, run only where a query reads the text (a LEFT JOIN
+# stayed in the plans of aggregates that do not: /copied's count of reports 386 ms at 10,000).
 SPANS_VIEW = """CREATE VIEW [{name}] AS
-SELECT p.place_id, p.passage_id, p.report_id, p.line, coalesce(p.kept_text, substr(s.body, p.start, p.length)) AS [text]
-FROM [{store}] p LEFT JOIN sections s ON s.report_id = p.report_id AND s.seq = p.section_seq"""
+SELECT p.place_id, p.passage_id, p.report_id, p.line,
+       coalesce(p.kept_text, (SELECT substr(s.body, p.start, p.length) FROM sections s
+                              WHERE s.report_id = p.report_id AND s.seq = p.section_seq)) AS [text]
+FROM [{store}] p"""
 
 
 def span_rows(bodies: Any, rows: list[tuple]) -> list[tuple]:
@@ -175,6 +178,20 @@ def span_rows(bodies: Any, rows: list[tuple]) -> list[tuple]:
                         break
         out.append((place_id, passage_id, report_id, line, *(span or (None, None, None)), None if span else text))
     return out
+
+
+def span_texts(bodies: Any, rows: Iterable[tuple]) -> Iterator[tuple]:
+    """The inverse of :func:`span_rows`: storage rows → passage_places' rows (place_id,
+    passage_id, report_id, line, text), each report's sections read once (the package writer:
+    through the view, one lookup of a whole body per place, 0.6 s at 2,000 reports)."""
+    last, by_seq = None, {}
+    for place_id, passage_id, report_id, line, section_seq, start, length, kept_text in rows:
+        if kept_text is None and section_seq is not None:
+            if report_id != last:
+                by_seq, last = {seq: body for seq, _, _, body in bodies(report_id)}, report_id
+            body = by_seq.get(section_seq)
+            kept_text = body[start - 1:start - 1 + length] if body is not None else None
+        yield place_id, passage_id, report_id, line, kept_text
 
 
 def section_bodies(conn: Any):

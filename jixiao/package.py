@@ -30,6 +30,7 @@ import datetime
 import gzip
 import hashlib
 import io
+import itertools
 import json
 import os
 import re
@@ -43,7 +44,7 @@ from typing import Any, Iterator
 
 from .parquet import arrow_batch, arrow_schema, dictionary_columns
 from . import textstore
-from .ddl import grid_cells
+from .ddl import grid_cells, section_bodies, span_texts
 from .declarations import Table
 from .inputs import sha256_file
 from .metadata import frictionless_schema
@@ -228,7 +229,14 @@ def _batches(conn: sqlite3.Connection, sql: str, params=()) -> Iterator[list[tup
 
 def _table_batches(conn: sqlite3.Connection, t: Table, where: str = "", params=()) -> Iterator[list[tuple]]:
     """``t``'s rows in key order, in chunks (:func:`_batches`); table_cells read from its grids
-    (ddl.grid_cells), a chunk per grid or more, instead of through its view."""
+    (ddl.grid_cells), a chunk per grid or more, and passage_places from its spans (ddl.span_texts),
+    instead of through their views."""
+    if t.stored_as == "passage_spans":
+        rows = conn.execute(f"select * from passage_spans {where} order by place_id", params)
+        texts = span_texts(section_bodies(conn), rows)
+        while chunk := list(itertools.islice(texts, FETCH)):
+            yield chunk
+        return
     if t.stored_as != "table_grids":
         yield from _batches(conn, _select(t, where), params)
         return

@@ -122,6 +122,10 @@ def test_passage_places_are_spans_of_the_sections(conn):
     assert conn.execute("select count(*) from passage_spans where (section_seq is null) = (kept_text is null)"
                         ).fetchone()[0] == 0
     assert "sections" not in plan(conn, "select place_id, line from passage_places where report_id = :id", id="x")
+    # the package writer reads the spans in Python (jixiao/ddl.py span_texts): the view's rows, in key order
+    from jixiao.package import _table_batches
+    assert [r for chunk in _table_batches(conn, table("passage_places")) for r in chunk] == conn.execute(
+        "select * from passage_places order by place_id").fetchall()
 
 
 @pytest.mark.parametrize("key", list(COMPOSITES), ids=lambda k: f"{k[0]}:{','.join(k[1])}")
