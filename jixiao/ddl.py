@@ -302,7 +302,9 @@ def without_rowid_ddl(t: Table) -> str:
 # * facet columns (Field.facet / index): Datasette's facet query `select col, count(*) from t
 #   group by col` reads the one-column index instead of the table (table_cells.table_kind at
 #   2,000 reports: 146 ms with, 507 ms without — and it is not faceted any more: 5 M cells at
-#   10,000 reports cannot be counted by kind inside facet_time_limit_ms either way).
+#   10,000 reports cannot be counted by kind inside facet_time_limit_ms either way). A facet
+#   declared ``unindexed`` (findings.severity: three common values) has none: its counts come
+#   from the build's facet counts (jixiao/facet_counts.py).
 # * composite `indexes` of a table: the lookup named next to each declaration.
 def create_indexes(db: Any) -> None:
     """The indexes of every table (facet, join and lookup columns); a compact storage's are in its DDL."""

@@ -111,6 +111,38 @@ async def test_a_streamed_csv_reads_its_rows_in_full_batches(ds, built):
     assert len(streamed.splitlines()) == 1 + sqlite3.connect(built.db).execute("select count(*) from indicators").fetchone()[0]
 
 
+async def test_a_streamed_csv_is_sent_in_large_messages(ds):
+    # Datasette writes one ASGI message per row; the plugin gathers them (Coalesced) into ~64 KB
+    # messages, the body unchanged and the last message the only one without more_body
+    import importlib.util
+
+    from .conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("excel_downloads_send", ROOT / "plugins" / "excel_downloads.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    out = mod.Coalesced(send)
+    rows = [f"{i},{'行' * (i % 50)}\n".encode() for i in range(20_000)]
+    await out({"type": "http.response.start", "status": 200, "headers": []})
+    for row in rows:
+        await out({"type": "http.response.body", "body": row, "more_body": True})
+    await out({"type": "http.response.body", "body": b"", "more_body": False})
+    bodies = [m for m in sent if m["type"] == "http.response.body"]
+    assert sent[0]["type"] == "http.response.start"
+    assert b"".join(m["body"] for m in bodies) == b"".join(rows)
+    assert [m["more_body"] for m in bodies] == [True] * (len(bodies) - 1) + [False]
+    assert len(bodies) <= len(b"".join(rows)) // mod.Coalesced.SIZE + 1  # 20,000 rows, 25 messages
+    assert all(len(m["body"]) >= mod.Coalesced.SIZE for m in bodies[:-1])
+    # through the site: the same CSV as a whole page, in a few messages
+    r = await ds.client.get("/jixiao/indicators.csv?_stream=1")
+    assert r.text == (await ds.client.get("/jixiao/indicators.csv?_size=max")).text
+
+
 # ---------------------------------------------------------------- Excel CSV, zips, .xlsx
 
 
