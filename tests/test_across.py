@@ -165,6 +165,35 @@ async def test_pages(across_db):
     assert r.status_code == 200 and "专项资金使用规范" in r.text
 
 
+async def test_copied_totals_are_counted_once_on_an_immutable_file(across_db, tmp_path):
+    import importlib.util
+    import shutil
+    import sqlite3
+
+    from jixiao.serve import Site, make_datasette
+
+    from .conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("across_pages_test", ROOT / "plugins" / "across_pages.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    conn = sqlite3.connect(across_db)
+    passages, copied, reports = conn.execute(
+        "select count(*), sum(not is_template), (select count(distinct report_id) from passage_places "
+        "where passage_id in (select passage_id from passages where not is_template)) from passages").fetchone()
+    ds = await site_for(across_db)  # immutable: counted on the first view, then kept
+    first = await mod.copied_counts(ds)
+    assert (first["passages"], first["copied"], first["reports_copying"]) == (passages, copied, reports) and copied > 0
+    assert await mod.copied_counts(ds) is first
+    assert f"共 {passages} 段，其中 {copied} 段" in (await ds.client.get("/copied")).text
+    live_db = tmp_path / "live.db"
+    shutil.copyfile(across_db, live_db)
+    live = make_datasette(Site(ROOT, db_path=live_db, live=True))  # mutable: counted on each view
+    await live.invoke_startup()
+    one = await mod.copied_counts(live)
+    assert one == first and await mod.copied_counts(live) is not one
+
+
 def test_refresh_after_a_change_gives_what_a_build_gives(across_db, tmp_path):
     import shutil
     import sqlite3
