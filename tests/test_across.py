@@ -351,3 +351,25 @@ async def test_copied_between_units_for_every_unit(across_db):
         {(x["report_id"], x["line"], x["other_report_id"]) for x in every}
     assert {x["report_id"] for x in every} >= {"2023-岳阳市法律援助中心", "2024-岳阳市司法局"}
     assert all(x["text"] for x in every)
+
+
+def test_trigram_hashes_of_many_texts_are_each_texts_own():
+    """The chunked computation (texts concatenated) gives each text exactly its own trigrams: none
+    across the boundary of two texts, short texts padded, the chunk's last text included."""
+    import numpy as np
+
+    texts = [p for f in sorted((ROOT / "reports").glob("*.txt"))[:2]
+             for _, _, p in passages.paragraphs(passages.Doc(f.name, None, f.read_text("utf-8")))]
+    texts += ["甲", "甲乙", "甲乙丙", "甲乙丙甲乙丙"]
+
+    def own(k):  # one text alone, through Python's own set
+        k = k.ljust(passages.SHINGLE, "\0")
+        c = np.frombuffer(k.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+        return sorted(set(passages._mix(c).astype(np.uint32).tolist()))
+
+    for chunk in (1, 3, 2000):
+        got = passages.trigram_hashes_many(texts, chunk=chunk)
+        assert len(got) == len(texts)
+        assert all(g.dtype == np.uint32 and g.tolist() == own(t) for g, t in zip(got, texts))
+    assert passages.trigram_hashes_many([]) == []
+    assert len(passages.trigram_hashes("甲乙丙甲乙丙")) == 3  # 甲乙丙 乙丙甲 丙甲乙

@@ -180,15 +180,43 @@ def _mix(c):
 
 
 def trigram_hashes(k: str):
-    """The distinct character trigrams of a text as sorted 32-bit hashes, computed in numpy (hashing
-    each trigram in Python was most of the time; one numpy pass over a chunk of texts was slower
-    still, its sort being larger). Deterministic: the same text gives the same values in every
-    process (Python's own hash() is salted)."""
+    """The distinct character trigrams of a text as sorted 32-bit hashes (:func:`trigram_hashes_many`)."""
+    return trigram_hashes_many([k])[0]
+
+
+def _distinct(a):
+    """``a``'s distinct values, sorted: a sort and a comparison of neighbours. (numpy 2's
+    ``np.unique`` hashes instead, ~15× slower on these arrays: 8.5 of 9.4 s at 2,000 reports.)"""
     import numpy as np
 
-    k = k.ljust(SHINGLE, "\0")
-    c = np.frombuffer(k.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    return np.unique(_mix(c).astype(np.uint32))
+    a = np.sort(a)
+    if len(a) < 2:
+        return a
+    keep = np.empty(len(a), dtype=bool)
+    keep[0] = True
+    np.not_equal(a[1:], a[:-1], out=keep[1:])
+    return a[keep]
+
+
+def trigram_hashes_many(keys: list[str], chunk: int = 2000) -> list:
+    """Each text's distinct character trigrams as sorted 32-bit hashes, computed in numpy a chunk
+    of texts at a time (one call per text cost ~8 numpy calls each: 9.4 s at 2,000 reports, 0.6 s
+    this way). Deterministic: the same text gives the same values in every process (Python's own
+    hash() is salted)."""
+    import numpy as np
+
+    out = []
+    for start in range(0, len(keys), chunk):
+        ks = [k.ljust(SHINGLE, "\0") for k in keys[start:start + chunk]]
+        lens = np.fromiter((len(k) for k in ks), dtype=np.int64, count=len(ks))
+        c = np.frombuffer("".join(ks).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+        h = _mix(c)  # the trigram starting at each position of the concatenation
+        text = np.repeat(np.arange(len(ks), dtype=np.uint64), lens)[:-2]
+        inside = np.arange(len(h)) + 2 < np.repeat(np.cumsum(lens), lens)[:-2]  # not across two texts
+        both = _distinct((text[inside] << np.uint64(32)) | h[inside])  # sorted by text, then hash
+        values = (both & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+        out.extend(np.split(values, np.searchsorted(both >> np.uint64(32), np.arange(1, len(ks), dtype=np.uint64))))
+    return out
 
 
 def hashed_jaccard(a, b) -> float:
@@ -254,7 +282,7 @@ def near_groups(keys: list[str]) -> tuple[_Union, list]:
     import numpy as np
 
     groups = _Union(len(keys))
-    hashes = [trigram_hashes(k) for k in keys]  # ~4 bytes a character: kept for the whole run
+    hashes = trigram_hashes_many(keys)  # ~4 bytes a character: kept for the whole run
     if len(keys) < 2:
         return groups, hashes
     sigs = np.array(list(signatures(hashes)), dtype=np.uint32)  # NUM_PERM × 4 bytes a text
