@@ -91,6 +91,11 @@ class DatabaseWriter:
                 # Transparent to every reader (SQLite converts at its API); only `cast(text as
                 # blob)` sees it, which the search's scoring handles (jixiao/search_rank.py scorer).
                 self.conn.execute(f"pragma encoding = '{TEXT_ENCODING}'")
+                # Pages the build frees (dropped temporary indexes, rebuilt keys, merged search
+                # segments) are mostly reused by what it writes next, but not always all: some
+                # builds of the same 2,000 reports ended with 1,036 free pages (4.2 MB, the file
+                # 2.52× its input instead of 2.48×). Incremental: close() gives them back.
+                self.conn.execute("pragma auto_vacuum = incremental")
                 create_tables(sqlite_utils.Database(self.conn), indexes=False)
                 if any(t.without_rowid for t in TABLES if t.name in search.KIND_ROWS):
                     self._docs = None
@@ -252,6 +257,10 @@ class DatabaseWriter:
                 self.conn.execute("pragma analysis_limit = 1000")  # bounded: ≤ 1000 rows per index
                 self.conn.execute("analyze")
             self.conn.execute("commit")
+            if not self.patch:
+                # The free pages off the file's end. executescript: through execute(), Python's
+                # sqlite3 steps the pragma once, which frees one page.
+                self.conn.executescript("pragma incremental_vacuum;")
             if self.in_place:  # fold the WAL back into the file when no reader holds it (never waits)
                 self.conn.execute("pragma wal_checkpoint(passive)")
             else:  # one self-contained file (after share(): the WAL folded back in and removed)

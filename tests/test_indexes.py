@@ -216,3 +216,27 @@ def test_keys_grown_out_of_order_are_repacked():
     assert unused("sqlite_autoindex_t_1") < before / 3
     assert conn.execute("select sum(pgsize) from dbstat where name = 'w'").fetchone()[0] == w_before
     assert conn.execute("select count(*) from t where report_id = ?", [keys[0]]).fetchone() == (1,)
+
+
+def test_a_build_leaves_no_free_pages(conn, tmp_path):
+    # the samples' build: incremental auto-vacuum, nothing free at the end
+    assert conn.execute("pragma auto_vacuum").fetchone() == (2,)
+    assert conn.execute("pragma freelist_count").fetchone() == (0,)
+    # pages freed late in a build (here a dropped table, after the last writes could reuse them)
+    # are given back by close(): the file is only what it holds
+    from jixiao.database import DatabaseWriter
+
+    w = DatabaseWriter(tmp_path / "j.db")
+    w.conn.execute("create table scratch (v text)")
+    w.conn.executemany("insert into scratch values (?)", [("某" * 500,)] * 2000)
+    w.conn.execute("drop table scratch")
+    free = w.conn.execute("pragma freelist_count").fetchone()[0]
+    assert free > 200, free
+    w.close()
+    c = sqlite3.connect(w.tmp)
+    try:
+        assert c.execute("pragma freelist_count").fetchone() == (0,)
+        assert c.execute("pragma page_count").fetchone()[0] * 4096 == w.tmp.stat().st_size
+    finally:
+        c.close()
+    w.abort()

@@ -220,11 +220,17 @@ def trigram_hashes_many(keys: list[str], chunk: int = 2000) -> list:
 
 
 def hashed_jaccard(a, b) -> float:
-    """Jaccard similarity of two sorted arrays of distinct trigram hashes (trigram_hashes)."""
+    """Jaccard similarity of two sorted arrays of distinct trigram hashes (trigram_hashes): the
+    values both hold are the equal neighbours of the two arrays sorted together (np.intersect1d
+    does the same behind ~2 µs of Python a call, and it is called ~275,000 times at 2,000 reports)."""
     import numpy as np
 
-    inter = len(np.intersect1d(a, b, assume_unique=True))
-    return inter / (len(a) + len(b) - inter) if len(a) or len(b) else 1.0
+    if not (len(a) or len(b)):
+        return 1.0
+    both = np.concatenate((a, b))
+    both.sort()
+    inter = int(np.count_nonzero(both[1:] == both[:-1]))
+    return inter / (len(a) + len(b) - inter)
 
 
 def signatures(hashes: list, chunk: int = 2000):
