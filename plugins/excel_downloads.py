@@ -15,12 +15,13 @@
   the plain CSV; the Chinese ↔ column-name map is in the .xlsx (字段说明) and on /dictionary.
 * A workbook cut at ``MAX_XLSX_ROWS`` rows (or a query cut at ``max_returned_rows``) opens on
   a sheet 说明 saying so, and the response carries ``x-rows-truncated: <rows>``.
-* A streamed CSV (``_stream``) without ``_size`` reads its rows ``max_returned_rows`` at a time
-  (``_size=max``, what Datasette's own export form sends), not a table page's 50: each batch is
-  several queries, and the reports table at 10,000 reports took 200 batches (1.15 s against
-  stock Datasette's 0.72 s with its 100-row pages). Like the JSON stream and the .xlsx, its
-  batches count no facets and no total (``jixiao.pages.ROWS_ONLY``). The same rows, in the
-  same order.
+* A streamed CSV (``_stream``) without ``_size`` reads its rows ``jixiao.pages.STREAM_BATCH``
+  (1,000) at a time, not a table page's 50: each batch is several queries, and the reports
+  table at 10,000 reports took 200 batches (1.15 s against stock Datasette's 0.72 s with its
+  100-row pages). Not ``max_returned_rows`` (5,000) either: a batch that long could pass
+  ``sql_time_limit_ms`` under load, and Datasette then ends a started CSV with the error's text.
+  Like the JSON stream and the .xlsx, its batches count no facets and no total
+  (``jixiao.pages.rows_only``). The same rows, in the same order.
 * Any CSV response leaves in ~64 KB messages (:class:`Coalesced`): Datasette sends one ASGI
   message per row. The reports CSV at 10,000 reports, 8 clients at once: p50 11.7 → 9.8 s
   (BENCHMARKS.md, "eleventh pass").
@@ -36,7 +37,7 @@ from datasette import hookimpl
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
-from jixiao.pages import ROWS_ONLY
+from jixiao.pages import rows_only
 
 BOM = "\ufeff".encode("utf-8")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -91,10 +92,10 @@ async def all_table_rows(datasette, request, rows, data):
     """The rows of this page plus every following page of the same table request."""
     next_token = data.get("next")
     path = request.path.rsplit(".", 1)[0] + ".json"
-    own = {"_next", "_shape", *(k for k, _ in ROWS_ONLY)}
+    own = {"_next", "_shape", *(k for k, _ in rows_only())}
     args = [(k, v) for k, v in urllib.parse.parse_qsl(request.query_string, keep_blank_values=True) if k not in own]
     while next_token and len(rows) < MAX_XLSX_ROWS:
-        qs = urllib.parse.urlencode(args + [("_next", next_token), ("_shape", "objects"), *ROWS_ONLY])
+        qs = urllib.parse.urlencode(args + [("_next", next_token), ("_shape", "objects"), *rows_only(datasette)])
         page = (await datasette.client.get(f"{path}?{qs}")).json()
         rows.extend(page["rows"])
         next_token = page.get("next")
@@ -188,14 +189,14 @@ class CsvNeutraliser:
         return out.getvalue().encode("utf-8")
 
 
-def stream_in_full(query_string: bytes) -> bytes:
-    """A streamed CSV's query string with what it does not set of ``ROWS_ONLY`` added (a size
+def stream_in_full(query_string: bytes, datasette=None) -> bytes:
+    """A streamed CSV's query string with what it does not set of ``rows_only`` added (a size
     it asks for is kept)."""
     args = urllib.parse.parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
     if not any(k == "_stream" and v for k, v in args):
         return query_string  # (Datasette streams for any non-empty _stream)
     given = {k for k, _ in args}
-    added = urllib.parse.urlencode([(k, v) for k, v in ROWS_ONLY if k not in given]).encode("latin-1")
+    added = urllib.parse.urlencode([(k, v) for k, v in rows_only(datasette) if k not in given]).encode("latin-1")
     return query_string + (b"&" if query_string and added else b"") + added
 
 
@@ -228,7 +229,7 @@ def asgi_wrapper(datasette):
     def wrap(app):
         async def with_bom(scope, receive, send):
             if scope["type"] == "http" and scope["path"].endswith(".csv"):
-                scope = dict(scope, query_string=stream_in_full(scope.get("query_string", b"")))
+                scope = dict(scope, query_string=stream_in_full(scope.get("query_string", b""), datasette))
             qs = scope.get("query_string", b"")
             if scope["type"] != "http" or not scope["path"].endswith(".csv"):
                 return await app(scope, receive, send)

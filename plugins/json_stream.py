@@ -20,14 +20,14 @@ import urllib.parse
 
 from datasette import hookimpl
 
-from jixiao.pages import ROWS_ONLY
+from jixiao.pages import rows_only
 
 # Arguments of the outer request that the stream sets itself for each page.
 OWN = {"_stream", "_shape", "_size", "_next", "_dl", "_nofacet", "_nocount", "_labels", "_json", "_extra"}
 
 
-def page_url(path: str, args: list[tuple[str, str]], token: str | None) -> str:
-    qs = args + [("_shape", "objects"), *ROWS_ONLY]
+def page_url(path: str, args: list[tuple[str, str]], token: str | None, datasette=None) -> str:
+    qs = args + [("_shape", "objects"), *rows_only(datasette)]
     if token:
         qs.append(("_next", token))
     return f"{path}?{urllib.parse.urlencode(qs)}"
@@ -52,7 +52,7 @@ async def stream_json(datasette, scope, send) -> None:
         return await plain(400, json.dumps({"ok": False, "error": "流式下载已关闭 (allow_csv_stream)",
                                             "status": 400}, ensure_ascii=False).encode(),
                            b"application/json; charset=utf-8")
-    first = await datasette.client.get(page_url(path, args, None))
+    first = await datasette.client.get(page_url(path, args, None, datasette))
     if first.status_code != 200:  # a 404, a bad query…: Datasette's own answer
         return await plain(first.status_code, first.content,
                            first.headers.get("content-type", "application/json").encode("latin-1"))
@@ -89,7 +89,7 @@ async def stream_json(datasette, scope, send) -> None:
         token = data.get("next")
         if not ok or not token:
             break
-        page = await datasette.client.get(page_url(path, args, token))
+        page = await datasette.client.get(page_url(path, args, token, datasette))
         if page.status_code != 200:  # e.g. a statement over the time limit: stop, unclosed
             ok = False
             break

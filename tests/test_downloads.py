@@ -98,8 +98,8 @@ async def test_a_streamed_csv_reads_its_rows_in_full_batches(ds, built):
     spec = importlib.util.spec_from_file_location("excel_downloads_test", ROOT / "plugins" / "excel_downloads.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    assert mod.stream_in_full(b"_stream=1") == b"_stream=1&_size=max&_nofacet=1&_nocount=1"
-    assert mod.stream_in_full(b"_dl=1&_bom=1&_stream=on") == b"_dl=1&_bom=1&_stream=on&_size=max&_nofacet=1&_nocount=1"
+    assert mod.stream_in_full(b"_stream=1") == b"_stream=1&_size=1000&_nofacet=1&_nocount=1"
+    assert mod.stream_in_full(b"_dl=1&_bom=1&_stream=on") == b"_dl=1&_bom=1&_stream=on&_size=1000&_nofacet=1&_nocount=1"
     assert mod.stream_in_full(b"_size=5&_stream=1") == b"_size=5&_stream=1&_nofacet=1&_nocount=1"  # its size kept
     for untouched in (b"", b"_stream=", b"report_id=x", b"_stream=1&_size=5&_nofacet=1&_nocount=1"):
         assert mod.stream_in_full(untouched) == untouched
@@ -109,6 +109,15 @@ async def test_a_streamed_csv_reads_its_rows_in_full_batches(ds, built):
     whole = (await ds.client.get("/jixiao/indicators.csv?_size=max")).text
     assert streamed == in_fifties == whole
     assert len(streamed.splitlines()) == 1 + sqlite3.connect(built.db).execute("select count(*) from indicators").fetchone()[0]
+    # batches of 1,000 rows (jixiao.pages.STREAM_BATCH), never more than max_returned_rows (a larger _size is refused)
+    saved = ds._settings["max_returned_rows"], ds.max_returned_rows
+    ds._settings["max_returned_rows"] = ds.max_returned_rows = 50
+    try:
+        assert mod.stream_in_full(b"_stream=1", ds) == b"_stream=1&_size=50&_nofacet=1&_nocount=1"
+        r = await ds.client.get("/jixiao/indicators.csv?_stream=1")
+        assert r.status_code == 200 and r.text == whole and len(whole.splitlines()) > 2 * 50
+    finally:
+        ds._settings["max_returned_rows"], ds.max_returned_rows = saved
 
 
 async def test_a_streamed_csv_is_sent_in_large_messages(ds):
