@@ -257,8 +257,10 @@ class DatabaseWriter:
                 self.conn.execute("pragma analysis_limit = 1000")  # bounded: ≤ 1000 rows per index
                 self.conn.execute("analyze")
             self.conn.execute("commit")
-            if not self.patch:
-                # The free pages off the file's end. executescript: through execute(), Python's
+            if not self.in_place:
+                # The free pages off the file's end (a copy changed by an incremental build: the
+                # removed reports' too; a database made before auto-vacuum keeps them). Not in
+                # place: readers share that file. executescript: through execute(), Python's
                 # sqlite3 steps the pragma once, which frees one page.
                 self.conn.executescript("pragma incremental_vacuum;")
             if self.in_place:  # fold the WAL back into the file when no reader holds it (never waits)
