@@ -24,7 +24,9 @@
   (``jixiao.pages.rows_only``). The same rows, in the same order.
 * Any CSV response leaves in ~64 KB messages (:class:`Coalesced`): Datasette sends one ASGI
   message per row. The reports CSV at 10,000 reports, 8 clients at once: p50 11.7 → 9.8 s
-  (BENCHMARKS.md, "eleventh pass").
+  (BENCHMARKS.md, "eleventh pass"). A CSV that Datasette cuts after it has started (a batch
+  over the time limit) is not ended as if whole: the connection is dropped, so the download
+  fails visibly.
 """
 import asyncio
 import codecs
@@ -200,28 +202,56 @@ def stream_in_full(query_string: bytes, datasette=None) -> bytes:
     return query_string + (b"&" if query_string and added else b"") + added
 
 
+class IncompleteCsv(RuntimeError):
+    """A CSV that Datasette ended early: raised so that the server drops the connection."""
+
+
 class Coalesced:
     """An ASGI ``send`` that gathers a response's body into ~64 KB messages. Datasette's CSV
     stream sends one message per row (10,000 for the reports table at 10,000 reports), each
-    through every wrapper and the server's transport."""
+    through every wrapper and the server's transport.
+
+    ``complete_rows``: a 200 CSV must end with a whole row. When a batch fails after the
+    response has started (a statement over ``sql_time_limit_ms``, more than ``max_csv_mb``),
+    Datasette writes the error's text after the rows sent so far and ends the response as if
+    it were whole: a cut table that looks complete. Instead, the last message is not sent
+    and :class:`IncompleteCsv` is raised, so the server closes the connection before the end of
+    the chunked body and the download fails visibly (curl: "transfer closed with outstanding
+    read data"; a browser marks the download failed)."""
 
     SIZE = 65536
 
-    def __init__(self, send):
+    def __init__(self, send, complete_rows: bool = False):
         self.send, self.parts, self.size = send, [], 0
+        self.check, self.last = complete_rows, b""
+        self.failed: IncompleteCsv | None = None
 
     async def __call__(self, message):
+        if self.failed:  # Datasette's 500 page for the exception, after the body had started
+            return
         if message["type"] != "http.response.body":
+            if message["type"] == "http.response.start" and message.get("status") != 200:
+                self.check = False  # Datasette's own error page, whole
             await self.send(message)
             return
         body = message.get("body", b"")
+        if body:
+            self.last = body
         self.parts.append(body)
         self.size += len(body)
         more = message.get("more_body", False)
+        if not more and self.check and self.last and not self.last.endswith(b"\n"):
+            self.failed = IncompleteCsv(f"the CSV ended inside a row: {self.last[-200:].decode('utf-8', 'replace')!r}")
+            raise self.failed  # Datasette catches it (see ended)
         if more and self.size < self.SIZE:
             return
         joined, self.parts, self.size = b"".join(self.parts), [], 0
         await self.send(dict(message, body=joined, more_body=more))
+
+    def ended(self) -> None:
+        """After the app: raise again what Datasette caught, past it, to the server."""
+        if self.failed:
+            raise self.failed
 
 
 @hookimpl
@@ -233,8 +263,11 @@ def asgi_wrapper(datasette):
             qs = scope.get("query_string", b"")
             if scope["type"] != "http" or not scope["path"].endswith(".csv"):
                 return await app(scope, receive, send)
+            whole = b"_trace=" not in qs  # (the debug view ends in HTML, not a row)
             if b"_bom=1" not in qs:
-                return await app(scope, receive, Coalesced(send))
+                out = Coalesced(send, whole)
+                await app(scope, receive, out)
+                return out.ended()
             state = {"first": True, "ok": False}
             source = csv_source(scope["path"])
             zh = datasette.get_jinja_environment(None).globals.get("zh_column") or (lambda s, c: c)
@@ -254,7 +287,9 @@ def asgi_wrapper(datasette):
                     message = dict(message, body=body)
                 await send(message)
 
-            return await app(scope, receive, Coalesced(send_with_bom))
+            out = Coalesced(send_with_bom, whole)
+            await app(scope, receive, out)
+            return out.ended()
 
         return with_bom
 

@@ -152,6 +152,52 @@ async def test_a_streamed_csv_is_sent_in_large_messages(ds):
     assert r.text == (await ds.client.get("/jixiao/indicators.csv?_size=max")).text
 
 
+
+async def test_a_csv_cut_after_it_started_fails_instead_of_looking_whole(ds):
+    # Datasette ends a started CSV whose next batch fails with the error's text, as if whole; the
+    # site drops the connection instead (IncompleteCsv), without sending that text
+    import importlib.util
+
+    from .conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("excel_downloads_cut", ROOT / "plugins" / "excel_downloads.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    out = mod.Coalesced(send, complete_rows=True)
+    await out({"type": "http.response.start", "status": 200, "headers": []})
+    await out({"type": "http.response.body", "body": b"a,b\r\n", "more_body": True})
+    await out({"type": "http.response.body", "body": b"1,2\r\n", "more_body": True})
+    await out({"type": "http.response.body", "body": b"QueryInterrupted: interrupted", "more_body": True})
+    with pytest.raises(mod.IncompleteCsv):
+        await out({"type": "http.response.body", "body": b"", "more_body": False})
+    assert b"QueryInterrupted" not in b"".join(m.get("body", b"") for m in sent)
+    for status, body, check in ((200, b"a,b\r\n1,2\r\n", True), (400, b'{"ok": false}', True),
+                                (200, b"</textarea></body></html>", False)):  # whole; an error page; _trace
+        sent.clear()
+        out = mod.Coalesced(send, complete_rows=check)
+        await out({"type": "http.response.start", "status": status, "headers": []})
+        await out({"type": "http.response.body", "body": body, "more_body": True})
+        await out({"type": "http.response.body", "body": b"", "more_body": False})
+        assert b"".join(m["body"] for m in sent if m["type"] == "http.response.body") == body
+    # through the site: a CSV over max_csv_mb (here ~10 KB) is cut by Datasette after its first rows
+    whole = await ds.client.get("/jixiao/indicators.csv?_stream=1")
+    assert whole.status_code == 200 and whole.text.endswith("\r\n") and len(whole.content) > 20_000
+    saved = ds._settings["max_csv_mb"]
+    ds._settings["max_csv_mb"] = 0.01
+    try:
+        for url in ("/jixiao/indicators.csv?_stream=1", "/jixiao/indicators.csv?_stream=1&_bom=1&_dl=1"):
+            with pytest.raises(Exception) as caught:  # (the plugin's own module, not this copy)
+                await ds.client.get(url)
+            assert type(caught.value).__name__ == "IncompleteCsv", caught.value
+    finally:
+        ds._settings["max_csv_mb"] = saved
+
+
 # ---------------------------------------------------------------- Excel CSV, zips, .xlsx
 
 
