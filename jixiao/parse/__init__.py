@@ -28,6 +28,7 @@ from ..model import (
     Value,
     clean_text,
 )
+from . import evaluation as ev_table
 from . import identity as ident
 from . import tables as tb
 from .sections import build_sections, numbering
@@ -247,7 +248,7 @@ def parse_blocks(bl: Blocks, source: str, sha256: str, encoding: str, source_for
             res = tb.parse_basic_data(tbk, start_seq=len(expense_controls))
             staffing = staffing or res.staffing
         elif kind in ("evaluation", "third_party"):
-            res = tb.parse_evaluation(tbk, seq=len(evaluations) + 1, third_party=kind == "third_party")
+            res = ev_table.parse_evaluation(tbk, seq=len(evaluations) + 1, third_party=kind == "third_party")
             evaluations.append(res.evaluation)
         elif kind == "three_public":
             res = tb.parse_three_public(tbk, start_seq=len(expense_controls))
@@ -498,7 +499,7 @@ def _check_truncated(tables: list[TableBlock], n_lines: int, warnings: list[Issu
     if last.line_end < n_lines - 3 or len(last.rows) < 2:
         return
     width, before = len(last.rows[-1].cells), len(last.rows[-2].cells)
-    if width >= before or tb.is_total_row(last.rows[-1]) or tb.is_closing_row(last.rows[-1]):
+    if width >= before or ev_table.is_total_row(last.rows[-1]) or ev_table.is_closing_row(last.rows[-1]):
         return
     warnings.append(Issue(last.rows[-1].line, "truncated_table",
                           f"文件在表格行中间结束（该行 {width} 个单元格，上一行 {before} 个）：文件可能不完整"))

@@ -404,7 +404,7 @@ def _align(fields: list[str], kinds: list[str], cols: list[str], c0: int, f0: in
 
 def place_total(fields: list[str], keys: list[str]) -> list[str]:
     """A 总分 row of an indicator table: the label, then the columns from 分值 on (what
-    tables._total reads). Two figures are 分值 and 得分; one alone is the 得分."""
+    evaluation._total reads). Two figures are 分值 and 得分; one alone is the 得分."""
     wcol = keys.index("weight") if "weight" in keys else len(keys) - 2
     names = keys[wcol:]
     nums = [x for x in fields[1:] if kind(x) == "N"]
