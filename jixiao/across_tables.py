@@ -184,7 +184,7 @@ ACROSS_TABLES: tuple[Table, ...] = (
             Field("unit", "string", "计量单位", "Unit of both values (万元, %, 人, 分 or the indicator's unit)."),
             Field("value_text", "string", "本报告原文", "The indicator's actual as printed in this report."),
             Field("other_value_text", "string", "对比年度原文", "The indicator's actual as printed in the other report."),
-            Field("verdict", "string", "达标判断", "This year's verdict of the indicator (indicators.verdict).",
+            Field("verdict", "string", "达标判断", "This year's verdict of the indicator (verdicts.verdict).",
                   enum=("达成", "未达成", "无法判断")),
             Field("other_verdict", "string", "对比年度达标判断", "The other year's verdict of the indicator.",
                   enum=("达成", "未达成", "无法判断")),

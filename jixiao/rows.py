@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Callable
 
-from . import checks, indicators
+from . import checks, indicators, verdicts
 from .across.peers import department_kind
 from .model import Evaluation, Report, Value
 from .declarations import Table
@@ -172,7 +172,7 @@ def indicators_rows(r: Report) -> list[dict]:
     rows = []
     for ev in r.evaluations:
         for ind in ev.indicators:
-            v = indicators.verdict(ind, ev.kind)
+            v = verdicts.verdict(ind, ev.kind)
             target, actual, ratio = v.target, v.actual, v.ratio
             (l1, l1w), (l2, l2w) = indicators.split_group(ind.level1), indicators.split_group(ind.level2)
             rows.append({

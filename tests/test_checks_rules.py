@@ -134,7 +134,7 @@ def test_check_is_silent_on_a_consistent_fixture(check):
 
 def _indicator_findings(r):
     """(evaluation kind, indicator, verdict, rules of the findings at its line)."""
-    from jixiao import indicators
+    from jixiao import verdicts
 
     at = {}
     for f in checks.run_checks(r):
@@ -143,14 +143,14 @@ def _indicator_findings(r):
     for ev in r.evaluations:
         for i in ev.indicators:
             if not i.placeholder:
-                yield ev.kind, i, indicators.verdict(i, ev.kind), at.get(i.line, set())
+                yield ev.kind, i, verdicts.verdict(i, ev.kind), at.get(i.line, set())
 
 
 @pytest.mark.parametrize("key", sorted(S))
 def test_score_findings_agree_with_published_verdicts(key):
     """The evidence checks judge met / not met with the verdict the site publishes, so the two
     cannot disagree: a 未达成 row with full marks is flagged, a flagged 'met yet deducted' row is 达成."""
-    from jixiao.indicators import MET, NOT_MET
+    from jixiao.verdicts import MET, NOT_MET
 
     rows = list(_indicator_findings(report(key)))
     assert rows

@@ -78,7 +78,7 @@ def _variant(name, of, **changes):
 
 
 def test_name_says_lower_is_better():
-    from jixiao.indicators import verdict
+    from jixiao.verdicts import verdict
     # the same row without the (≤，%) hint in its name: 投诉/发生 says lower is better
     ind = _variant(BT, "指标1：法律援助案件有效投诉发生率（≤，%）", level3="法律援助案件有效投诉发生率")
     v = verdict(ind)
@@ -89,7 +89,7 @@ def test_name_says_lower_is_better():
 
 @pytest.mark.parametrize("target", ["≤5%", "不高于5%", "不超过5%", "5%以内", "控制在5%", "低于5%"])
 def test_direction_words(target):
-    from jixiao.indicators import verdict
+    from jixiao.verdicts import verdict
     ind = _variant(BT, "指标1：法律援助案件有效投诉发生率（≤，%）", level3="案件办理周期", target=target, actual="3%")
     v = verdict(ind)
     assert v.verdict == "达成", (target, v)

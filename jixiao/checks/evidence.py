@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from .. import indicators as ind_mod
+from .. import verdicts
 from ..model import Finding, Indicator, Report, clean_text
 from .base import CENT, DOUBT, NOTE, _f, _funds_total, _label, _n, _rows, _sig, aligned, fmt
 
@@ -17,7 +18,7 @@ def check_score_vs_evidence(report: Report) -> list[Finding]:
             w, s = _n(wv), _n(sv)
             # Met or not is the published verdict's (one judgement for the page, the API and the
             # checks); the wording of the finding quotes the cells as aligned.
-            v = ind_mod.verdict(i, ev.kind)
+            v = verdicts.verdict(i, ev.kind)
             t, a, ratio, met = v.target, v.actual, v.ratio, v.met
             full = s is not None and (w is None and wv.kind == "text" or w is not None and s >= w)
             name = f"{_label(ev)}“{i.level3 or i.level2}”"
