@@ -14,7 +14,7 @@ import pytest
 
 from jixiao.errors import ReportError
 from jixiao.parse import parse_docx_bytes, parse_text
-from jixiao.parse import docx as dx
+from jixiao.parse import docx_package as dx
 from jixiao.parse.docx import read_docx
 
 from .bad_inputs.make_corpus import (
