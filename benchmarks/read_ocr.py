@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT))
 
 import pypdfium2 as pdfium  # noqa: E402
 
-from jixiao.read import ocr  # noqa: E402
+from jixiao.read import ocr, page_image  # noqa: E402
 
 FIXTURES = sorted((ROOT / "tests" / "fixtures" / "formats" / "scan").glob("*.pdf"))
 
@@ -41,8 +41,8 @@ def main() -> None:
         for i in range(count):
             image = doc[i].render(scale=args.dpi / 72).to_pil()
             t0 = time.perf_counter()
-            grey = ocr.straighten(ocr._grey(image))
-            ocr.tables(ocr._ink(grey))
+            grey = page_image.straighten(page_image.to_grey(image))
+            page_image.tables(page_image.ink_mask(grey))
             t1 = time.perf_counter()
             ocr.read_page_image(image, i + 1)  # the whole page again, OCR included
             t2 = time.perf_counter()
