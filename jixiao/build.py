@@ -261,7 +261,7 @@ def _build(todo, errors, unreadable, duplicates, plan, state, fingerprint, out, 
 
     from .database import DatabaseWriter
     from .outputs import TreeWriter
-    from .package import record_build_dates
+    from .build_dates import record_build_dates
     from .publish import PER_REPORT, sql_rows
     from .rows import build_error_row
     from .ddl import storage_name

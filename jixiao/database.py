@@ -321,7 +321,7 @@ class DatabaseWriter:
 
 
 def _refresh_build_dates(conn, ids: list[str]) -> None:
-    """report_builds (jixiao.package.record_build_dates) for an in-place change, in its transaction:
+    """report_builds (jixiao.build_dates.record_build_dates) for an in-place change, in its transaction:
     a report whose source sha256 is unchanged keeps its first-built date, a new or changed one
     gets now, a removed one goes."""
     import datetime

@@ -162,7 +162,7 @@ DERIVED = {
     "span_length": Derived("字符数", "Length of the text in characters."),
     "span_text": Derived("章节外的段落文字", "Text of the paragraph when no section's body holds it; null otherwise "
                                           "(passage_places gives it as substr(body, start, length))."),
-    # report_builds (jixiao/package.py: record_build_dates)
+    # report_builds (jixiao/build_dates.py)
     "first_built": Derived("首次构建时间", "When this report's content (its source sha256) was first built (UTC)."),
     # facet_counts_<table> (jixiao/facet_counts.py), read by plugins/page_speed.py for filtered pages
     "facet_count": Derived("行数", "Rows of the table with these values of its facet columns."),

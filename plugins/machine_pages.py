@@ -8,7 +8,7 @@
 * ``/download/jixiao/<file>`` — one file of the corpus package (a table's ``.csv.gz`` or
   ``.parquet``, or ``datapackage.json``).
 * The sitemap's ``<lastmod>`` and the feed's ``<updated>`` are each report's own date: when its
-  content was first built (table ``report_builds``, written by the build; jixiao/package.py
+  content was first built (table ``report_builds``, written by the build; jixiao/build_dates.py
   ``record_build_dates``).
 """
 import asyncio
@@ -25,7 +25,7 @@ from xml.sax.saxutils import escape
 from datasette import hookimpl
 from datasette.utils.asgi import AsgiFileDownload, Response
 
-from jixiao import package, schema
+from jixiao import build_dates, package, schema
 from jixiao.pages import not_found
 from jixiao.serve import site_config
 
@@ -160,9 +160,9 @@ async def _reports(datasette):
     """The reports, newest first, each with ``built``: when its content was first built (from
     ``report_builds``; a database built before that table existed: the file's date)."""
     db = datasette.get_database(DB)
-    dated = await db.table_exists(package.BUILD_DATES)
+    dated = await db.table_exists(build_dates.BUILD_DATES)
     built = "b.first_built" if dated else "null"
-    join = f"left join [{package.BUILD_DATES}] b on b.report_id = r.report_id" if dated else ""
+    join = f"left join [{build_dates.BUILD_DATES}] b on b.report_id = r.report_id" if dated else ""
     rows = [dict(r) for r in (await db.execute(
         "select r.report_id, r.unit_name, r.fiscal_year, r.title, r.city, r.county, r.report_kind, r.total_score, "
         f"r.source_url, r.publisher, r.published_date, {built} as built "

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 from frictionless import Package
 
-from jixiao import package
+from jixiao import build_dates, package
 from jixiao.build import build
 from jixiao.cli import cli
 from jixiao.schema import TABLES
@@ -274,6 +274,6 @@ def test_build_dates_survive_a_change_in_place(built, tmp_path):
     with conn:
         conn.execute("update report_builds set first_built = '2001-02-03T04:05:06Z'")
     conn.close()
-    package.record_build_dates(db, db)  # e.g. an incremental update of the served file itself
+    build_dates.record_build_dates(db, db)  # e.g. an incremental update of the served file itself
     assert {r["first_built"] for r in query_rows(db, "select first_built from report_builds")} == \
         {"2001-02-03T04:05:06Z"}
