@@ -25,11 +25,11 @@ from ..model import (
     SourcePart,
     TableBlock,
     Unparsed,
-    Value,
     clean_text,
 )
 from . import evaluation as ev_table
 from . import identity as ident
+from .identity import make_report_id
 from . import tables as tb
 from .sections import build_sections, numbering
 from .tika import Blocks, read_tika
@@ -468,20 +468,6 @@ def report_kind(evaluations, narrative: list[Paragraph], sections, title_text: s
     if evaluations and not has_narrative:
         return "部门整体支出绩效自评表" if any(e.kind == "overall" for e in evaluations) else "项目支出绩效自评表"
     return "自评报告"
-
-
-def make_report_id(year: int | None, unit: str | None, kind: str, sha256: str, project: str | None = None) -> str:
-    """Stable and readable: '2024-岳阳市司法局', '2022-邵阳市北塔区司法局-第三方',
-    '2023-某县教育局-学生资助补助经费' (a project form), '2023-某区民政局-整体支出自评表'."""
-    unit_part = re.sub(r"[\s/\\?#%&]+", "", unit or "") or f"未知单位{sha256[:8]}"
-    rid = f"{year or '未知年度'}-{unit_part}"
-    if kind == "第三方评价报告":
-        rid += "-第三方"
-    elif kind == "部门整体支出绩效自评表":
-        rid += "-整体支出自评表"
-    elif kind == "项目支出绩效自评表":
-        rid += "-" + (re.sub(r"[\s/\\?#%&]+", "", project or "")[:40] or "项目支出绩效自评表")
-    return rid
 
 
 def _check_truncated(tables: list[TableBlock], n_lines: int, warnings: list[Issue]) -> None:

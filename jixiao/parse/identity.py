@@ -314,3 +314,17 @@ def is_traditional(texts) -> bool:
             return True
     changed = sum(a != b for a, b in zip(text, to_simplified(text)))
     return changed >= 10 and changed >= 0.03 * cjk
+
+
+def make_report_id(year: int | None, unit: str | None, kind: str, sha256: str, project: str | None = None) -> str:
+    """Stable and readable: '2024-岳阳市司法局', '2022-邵阳市北塔区司法局-第三方',
+    '2023-某县教育局-学生资助补助经费' (a project form), '2023-某区民政局-整体支出自评表'."""
+    unit_part = re.sub(r"[\s/\\?#%&]+", "", unit or "") or f"未知单位{sha256[:8]}"
+    rid = f"{year or '未知年度'}-{unit_part}"
+    if kind == "第三方评价报告":
+        rid += "-第三方"
+    elif kind == "部门整体支出绩效自评表":
+        rid += "-整体支出自评表"
+    elif kind == "项目支出绩效自评表":
+        rid += "-" + (re.sub(r"[\s/\\?#%&]+", "", project or "")[:40] or "项目支出绩效自评表")
+    return rid
