@@ -40,8 +40,12 @@ office:
 	      || echo "LibreOffice could not be installed; the .doc tests will be skipped"; \
 	  else echo "no root/apt-get: LibreOffice not installed; the .doc tests will be skipped"; fi; }
 
+# The test files run in parallel, one file to a worker (module fixtures are built once), on as many
+# workers as cores: at least 2, at most 4 (each may start servers, Chromium or the OCR models).
+TEST_JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; [ $$n -lt 2 ] && n=2; echo $$n)
+
 test: install browser office
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_JOBS) --dist loadfile
 
 bench: install
 	$(BIN)/python benchmarks/run.py
