@@ -20,6 +20,12 @@ ROOT = Path(__file__).resolve().parent.parent
 REPORTS = ROOT / "reports"
 
 
+def pytest_collection_modifyitems(items):
+    """The files marked ``heavy`` first, the rest in their order: `make test` hands whole files to
+    parallel workers, and a long file handed out last would run on alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("heavy") is None)
+
+
 @dataclass
 class Built:
     result: object  # jixiao.build.BuildResult

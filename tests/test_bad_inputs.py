@@ -31,6 +31,8 @@ from jixiao.parse import parse_file
 sys.path.insert(0, str(Path(__file__).parent / "bad_inputs"))
 import make_corpus  # noqa: E402
 
+pytestmark = pytest.mark.heavy  # a minute or more: collected first (tests/conftest.py)
+
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = sorted((REPO / "reports").glob("*.txt"))
 KINDS = make_corpus.kinds()

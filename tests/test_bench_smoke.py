@@ -14,6 +14,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import synth  # noqa: E402
 
+pytestmark = pytest.mark.heavy  # a minute or more: collected first (tests/conftest.py)
+
 
 def test_synthetic_reports_parse_to_the_intended_numbers():
     out = synth.BENCH_ROOT / "test-synth"

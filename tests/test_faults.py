@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.heavy  # a minute or more: collected first (tests/conftest.py)
+
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = sorted((REPO / "reports").glob("*.txt"))
 JIXIAO = [sys.executable, "-m", "jixiao.cli"]

@@ -21,6 +21,8 @@ from jixiao.read import ocr
 
 from .formats.goldcheck import measure, sample_of
 
+pytestmark = pytest.mark.heavy  # a minute or more: collected first (tests/conftest.py)
+
 pdfium = pytest.importorskip("pypdfium2")
 pytest.importorskip("rapidocr_onnxruntime")
 
