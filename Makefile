@@ -42,10 +42,12 @@ office:
 
 # The test files run in parallel, one file to a worker (module fixtures are built once), on as many
 # workers as cores: at least 2, at most 4 (each may start servers, Chromium or the OCR models).
+# In the order collected (xdist would put the files with most tests first): the few files that run a
+# minute or more come first (tests/conftest.py), so no worker ends with one alone.
 TEST_JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; [ $$n -lt 2 ] && n=2; echo $$n)
 
 test: install browser office
-	$(BIN)/python -m pytest -q -n $(TEST_JOBS) --dist loadfile
+	$(BIN)/python -m pytest -q -n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder
 
 bench: install
 	$(BIN)/python benchmarks/run.py
