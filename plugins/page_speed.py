@@ -324,9 +324,22 @@ def prepare_connection(conn, database, datasette):
         conn.execute(f"pragma mmap_size = {MMAP_BYTES}")
 
 
+def static_urls(static):
+    """Datasette's template function ``static(path)``, remembered per path: it resolves the file's
+    real path on every call (two ``Path.resolve()``, a ``stat`` a path component) to add the hash
+    it has already cached, ~12 times per table page. Only where Datasette caches that hash
+    (``cache_headers``: not under ``--reload``, where a static file may change)."""
+    @lru_cache(maxsize=256)
+    def remembered(path, plugin=None, mount=None):
+        return static(path, plugin=plugin, mount=mount)
+    return remembered
+
+
 @hookimpl
-def prepare_jinja2_environment(env):
+def prepare_jinja2_environment(env, datasette):
     env.globals.update(table_rows=table_rows, query_rows=query_rows)
+    if datasette.cache_headers and "static" in env.globals:
+        env.globals["static"] = static_urls(env.globals["static"])
 
 
 def freezes_gc(datasette) -> bool:

@@ -79,6 +79,21 @@ async def test_a_table_page_shows_its_rows(ds):
     assert str(escape(first["message"])) in body
 
 
+async def test_static_urls_are_datasettes_remembered(ds):
+    calls = []
+
+    def static(path, plugin=None, mount=None):
+        calls.append(path)
+        return ds.static(path, plugin=plugin, mount=mount)
+
+    remembered = page_speed.static_urls(static)
+    assert remembered("app.css") == remembered("app.css") == ds.static("app.css")
+    assert remembered("site.css", mount="static") == ds.static("site.css", mount="static")
+    assert calls == ["app.css", "site.css"]  # once per path
+    page = (await ds.client.get("/jixiao/reports")).text  # the page's links are Datasette's own
+    assert f'href="{ds.static("app.css")}"' in page and ds._jinja_env.globals["static"] != ds.static
+
+
 def served_plugin():
     """The module Datasette loaded from plugins/ (its own copy, with its own kept counts)."""
     from datasette.plugins import pm

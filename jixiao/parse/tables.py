@@ -122,7 +122,6 @@ def parse_basic_data(table: TableBlock, start_seq: int = 0) -> TableResult:
     i = 0
     while i < len(rows):
         row = rows[i]
-        labels = [vocab.normalise_label(c.text) for c in row.cells]
         # Staffing block: a header row with 编制数 … 控制率 and the values in the next row.
         skeys = [vocab.lookup("staffing_columns", c.text) for c in row.cells]
         if "authorized" in skeys and ("actual" in skeys or "control_rate" in skeys) and i + 1 < len(rows):
